@@ -1,0 +1,18 @@
+"""Backend-specific pieces: the only place that takes gradients.
+
+Everything else in kerasgan is written with `keras.ops`. To add a JAX or
+PyTorch train step later, add a sibling of `tensorflow.py` exposing the same
+functions and select it here.
+"""
+
+import keras
+
+if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded by CI
+    raise ImportError(
+        "kerasgan currently needs the TensorFlow backend of Keras 3; got "
+        f"KERAS_BACKEND={keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow."
+    )
+
+from kerasgan.backend.tensorflow import input_gradients, minimize, num_replicas  # noqa: E402
+
+__all__ = ["input_gradients", "minimize", "num_replicas"]

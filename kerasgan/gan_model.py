@@ -1,0 +1,551 @@
+"""`GANModel`: a `keras.Model` whose `fit` runs the adversarial loop."""
+
+from __future__ import annotations
+
+import inspect
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasgan import architectures, backend, losses, regularizers, validation
+
+__all__ = ["GANModel"]
+
+
+def _serialize(obj):
+    return keras.saving.serialize_keras_object(obj)
+
+
+def _deserialize(config):
+    return keras.saving.deserialize_keras_object(config)
+
+
+@keras.saving.register_keras_serializable(package="kerasgan")
+class GANModel(keras.Model):
+    """A generator and a discriminator trained against each other with `fit`.
+
+    Each `train_step` makes `d_steps` discriminator (critic) updates, each on
+    the step's real batch with fresh noise, then one generator update. Real
+    and fake images go through the discriminator in separate calls, so batch
+    normalization never mixes their statistics. Losses are reported as
+    `d_loss` (the full discriminator objective, penalties included),
+    `g_loss`, and `gp` / `r1` (the unweighted penalty) when enabled.
+
+    Variants subclass this class and change its class-level defaults (loss,
+    penalties, `d_steps`, optimizer settings, default networks), or override
+    `discriminator_loss` / `generator_loss`.
+
+    Args:
+        generator: `keras.Model` mapping `z` (or `[z, labels]` when
+            conditional) to images in [-1, 1].
+        discriminator: `keras.Model` mapping images (or `[images, labels]`)
+            to one logit per image.
+        latent_dim: size of `z`; read from the generator's input when omitted.
+        num_classes: number of classes of a conditional model, else `None`.
+        d_steps: discriminator updates per generator update (>= 1).
+        adversarial_loss: a name from `kerasgan.losses.ALL_LOSSES`.
+        gradient_penalty_weight: WGAN-GP weight `lambda` (0 disables).
+        r1_weight: R1 weight `gamma`; the penalty is `gamma / 2 * E||grad||^2`.
+        seed: seed of the model's noise `SeedGenerator`.
+
+    Example:
+        >>> gan = kerasgan.create("dcgan", image_shape=(28, 28, 1))
+        >>> gan.compile(jit_compile=True)
+        >>> gan.fit(images, epochs=1, batch_size=128)
+        >>> samples = gan.generate(16, seed=0)      # (16, 28, 28, 1) in [-1, 1]
+    """
+
+    #: Registry name, set by `kerasgan.register`.
+    variant_name = "gan"
+    #: One-line description shown by `kerasgan.list_variants(details=True)`.
+    description = "Generic GAN with configurable loss and penalties."
+    #: Defaults of the constructor arguments a variant changes.
+    default_adversarial_loss = "non_saturating"
+    default_d_steps = 1
+    default_gradient_penalty_weight = 0.0
+    default_r1_weight = 0.0
+    default_latent_dim = 128
+    #: Adam settings used by `compile()` when no optimizer is given.
+    default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
+    #: Whether the variant needs `num_classes` (class-conditional).
+    conditional = False
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int | None = None,
+        num_classes: int | None = None,
+        d_steps: int | None = None,
+        adversarial_loss: str | None = None,
+        gradient_penalty_weight: float | None = None,
+        r1_weight: float | None = None,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(generator, keras.Model) or not isinstance(discriminator, keras.Model):
+            raise TypeError(
+                "generator and discriminator must be keras.Model instances; got "
+                f"{type(generator).__name__} and {type(discriminator).__name__}."
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.num_classes = None if num_classes is None else int(num_classes)
+        if self.conditional and self.num_classes is None:
+            raise ValueError(
+                f"The {self.variant_name!r} variant is class-conditional: pass num_classes=..."
+            )
+        if self.num_classes is not None and self.num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2; got {num_classes}.")
+        self.latent_dim = int(latent_dim) if latent_dim is not None else self._infer_latent_dim()
+        d_steps = self.default_d_steps if d_steps is None else d_steps
+        if isinstance(d_steps, bool) or not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
+            raise ValueError(
+                f"d_steps (discriminator updates per generator update) must be an integer "
+                f">= 1; got {d_steps!r}."
+            )
+        self.d_steps = int(d_steps)
+        self.adversarial_loss = adversarial_loss or self.default_adversarial_loss
+        self._d_loss_fn, self._g_loss_fn = losses.get(self.adversarial_loss)
+        self.gradient_penalty_weight = float(
+            self.default_gradient_penalty_weight
+            if gradient_penalty_weight is None
+            else gradient_penalty_weight
+        )
+        self.r1_weight = float(self.default_r1_weight if r1_weight is None else r1_weight)
+        if self.gradient_penalty_weight < 0 or self.r1_weight < 0:
+            raise ValueError("Penalty weights must be >= 0.")
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self._check_networks()
+
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.gp_tracker = keras.metrics.Mean(name="gp")
+        self.r1_tracker = keras.metrics.Mean(name="r1")
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self.built = True
+
+    # --------------------------------------------------------------- factory
+    @classmethod
+    def build_generator(cls, image_shape, latent_dim, num_classes=None, **kwargs):
+        """The variant's default generator (DCGAN-style unless overridden)."""
+        return architectures.dcgan_generator(image_shape, latent_dim, num_classes, **kwargs)
+
+    @classmethod
+    def build_discriminator(cls, image_shape, num_classes=None, **kwargs):
+        """The variant's default discriminator (DCGAN-style unless overridden)."""
+        return architectures.dcgan_discriminator(image_shape, num_classes, **kwargs)
+
+    @classmethod
+    def create(
+        cls,
+        image_shape=None,
+        latent_dim=None,
+        num_classes=None,
+        generator=None,
+        discriminator=None,
+        **overrides,
+    ):
+        """Builds this variant with its default networks (see `kerasgan.create`)."""
+        if num_classes is not None and not cls.conditional:
+            raise ValueError(
+                f"The {cls.variant_name!r} variant is unconditional and takes no num_classes; "
+                "use a conditional variant such as 'cgan' for class-conditional samples."
+            )
+        model_params = set()
+        for klass in cls.__mro__:
+            if klass is keras.Model:
+                break
+            if "__init__" in vars(klass):
+                model_params |= set(inspect.signature(klass.__init__).parameters)
+        model_params |= {"name", "dtype", "trainable"}
+        model_kwargs = {k: v for k, v in overrides.items() if k in model_params}
+        builder_kwargs = {k: v for k, v in overrides.items() if k not in model_params}
+        g_params = set(inspect.signature(cls.build_generator).parameters)
+        d_params = set(inspect.signature(cls.build_discriminator).parameters)
+        unknown = set(builder_kwargs) - g_params - d_params
+        if unknown:
+            allowed = sorted((model_params | g_params | d_params) - {"self", "kwargs", "args"})
+            raise TypeError(
+                f"create({cls.variant_name!r}) got unexpected argument(s) {sorted(unknown)}; "
+                f"valid ones: {', '.join(allowed)}."
+            )
+        if image_shape is None:
+            if generator is not None:
+                image_shape = tuple(generator.outputs[0].shape[1:])
+            elif discriminator is not None:
+                image_shape = tuple(discriminator.inputs[0].shape[1:])
+            else:
+                raise ValueError(
+                    f"create({cls.variant_name!r}) needs image_shape=(height, width, "
+                    "channels), e.g. (28, 28, 1), to build its default networks."
+                )
+        if latent_dim is None:
+            if generator is not None:
+                latent_dim = int(generator.inputs[0].shape[-1])
+            else:
+                latent_dim = cls.default_latent_dim
+        if generator is None:
+            kw = {k: v for k, v in builder_kwargs.items() if k in g_params}
+            generator = cls.build_generator(image_shape, latent_dim, num_classes, **kw)
+        if discriminator is None:
+            kw = {k: v for k, v in builder_kwargs.items() if k in d_params}
+            discriminator = cls.build_discriminator(image_shape, num_classes, **kw)
+        return cls(
+            generator=generator,
+            discriminator=discriminator,
+            latent_dim=latent_dim,
+            num_classes=num_classes,
+            **model_kwargs,
+        )
+
+    # ------------------------------------------------------------------ checks
+    def _infer_latent_dim(self) -> int:
+        shape = self.generator.inputs[0].shape
+        if len(shape) != 2 or shape[-1] is None:
+            raise ValueError(
+                "Could not read latent_dim from the generator's first input of shape "
+                f"{tuple(shape)}; pass latent_dim=..."
+            )
+        return int(shape[-1])
+
+    def _check_networks(self) -> None:
+        n_in = 2 if self.num_classes is not None else 1
+        for net, role, first in (
+            (self.generator, "generator", "z"),
+            (self.discriminator, "discriminator", "images"),
+        ):
+            inputs = getattr(net, "inputs", None)
+            if inputs is not None and len(inputs) != n_in:
+                want = f"[{first}, labels]" if n_in == 2 else first
+                raise ValueError(
+                    f"The {role} takes {len(inputs)} input(s) but this "
+                    f"{'conditional' if n_in == 2 else 'unconditional'} model calls it "
+                    f"with {want}."
+                )
+        g_out = tuple(self.generator.outputs[0].shape[1:])
+        d_in = tuple(self.discriminator.inputs[0].shape[1:])
+        if g_out != d_in:
+            raise ValueError(
+                f"The generator makes images of shape {g_out} but the discriminator "
+                f"takes {d_in}; build both for the same image_shape."
+            )
+
+    @property
+    def image_shape(self) -> tuple:
+        """`(height, width, channels)` of the generated images."""
+        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
+
+    # ----------------------------------------------------------------- compile
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        *,
+        jit_compile="auto",
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        **kwargs,
+    ):
+        """Configures the two optimizers and how the step is compiled.
+
+        Args:
+            d_optimizer: optimizer (instance, name or config) of the
+                discriminator; the variant's paper default when omitted.
+            g_optimizer: optimizer of the generator; same default.
+            jit_compile: `True` compiles the train step with XLA. `"auto"`
+                (Keras' default) uses XLA when every layer supports it.
+            run_eagerly: run the step eagerly, for debugging.
+            steps_per_execution: batches per compiled call.
+        """
+        for key in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics"):
+            if key in kwargs:
+                raise ValueError(
+                    f"GANModel.compile() does not take {key!r}: pass d_optimizer= and "
+                    "g_optimizer=; the adversarial loss is a model argument "
+                    "(e.g. kerasgan.create(..., adversarial_loss='hinge'))."
+                )
+        self.d_optimizer = self._make_optimizer(d_optimizer, "d_optimizer")
+        self.g_optimizer = self._make_optimizer(g_optimizer, "g_optimizer")
+        if self.d_optimizer is self.g_optimizer:
+            raise ValueError(
+                "d_optimizer and g_optimizer must be two separate optimizer instances; "
+                "sharing one mixes the two networks' optimizer state."
+            )
+        super().compile(
+            optimizer=None,
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+            **kwargs,
+        )
+        if jit_compile is True and not self.jit_compile:
+            raise ValueError(
+                "jit_compile=True was requested but Keras disabled XLA for this model "
+                "(a layer without XLA support, or TensorFlow op determinism enabled)."
+            )
+
+    def _make_optimizer(self, optimizer, name):
+        if optimizer is None:
+            return keras.optimizers.Adam(**self.default_optimizer, name=name)
+        return keras.optimizers.get(optimizer)
+
+    def get_compile_config(self):
+        if not self.compiled or self.d_optimizer is None:
+            return {}
+        return {
+            "d_optimizer": _serialize(self.d_optimizer),
+            "g_optimizer": _serialize(self.g_optimizer),
+            "jit_compile": self.jit_compile,
+            "run_eagerly": self.run_eagerly,
+            "steps_per_execution": self.steps_per_execution,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        d_opt = _deserialize(config.pop("d_optimizer"))
+        g_opt = _deserialize(config.pop("g_optimizer"))
+        self.compile(d_opt, g_opt, **config)
+        # Create the optimizer variables now so that their saved state loads.
+        self.build_optimizers()
+
+    def build_optimizers(self) -> None:
+        """Creates both optimizers' variables (slots) if they don't exist yet."""
+        if not self.d_optimizer.built:
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+        if not self.g_optimizer.built:
+            self.g_optimizer.build(self.generator.trainable_variables)
+
+    # ------------------------------------------------------------------- noise
+    def sample_latent(self, batch_size, seed=None):
+        """Gaussian noise `z` of shape `(batch_size, latent_dim)`.
+
+        Uses the model's `SeedGenerator` unless `seed` is given.
+        """
+        return keras.random.normal(
+            (batch_size, self.latent_dim),
+            seed=self.seed_generator if seed is None else seed,
+        )
+
+    # ------------------------------------------------------------ the networks
+    def _generate(self, z, labels=None, training=False):
+        if self.num_classes is None:
+            return self.generator(z, training=training)
+        return self.generator([z, labels], training=training)
+
+    def _discriminate(self, images, labels=None, training=False):
+        if self.num_classes is None:
+            return self.discriminator(images, training=training)
+        return self.discriminator([images, labels], training=training)
+
+    def call(self, inputs, training=False):
+        """Maps noise to images: `z`, or `(z, labels)` for a conditional model."""
+        if self.num_classes is None:
+            z, labels = inputs, None
+        else:
+            if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+                raise ValueError(
+                    "A conditional GANModel is called on (z, labels); got a single input."
+                )
+            z, labels = inputs
+            labels = ops.cast(ops.reshape(labels, (-1, 1)), "int32")
+        return self._generate(z, labels, training=training)
+
+    # ------------------------------------------------------------------ losses
+    def discriminator_loss(self, real_logits, fake_logits):
+        """Adversarial loss of the discriminator (override in a variant)."""
+        return self._d_loss_fn(real_logits, fake_logits)
+
+    def generator_loss(self, fake_logits):
+        """Adversarial loss of the generator (override in a variant)."""
+        return self._g_loss_fn(fake_logits)
+
+    def discriminator_objective(self, real, fake, labels=None, training=True):
+        """Full discriminator loss and its logged terms for one update."""
+
+        def critic(x):
+            return self._discriminate(x, labels, training=training)
+
+        real_logits = critic(real)
+        fake_logits = critic(fake)
+        loss = self.discriminator_loss(real_logits, fake_logits)
+        logs = {}
+        if self.gradient_penalty_weight > 0:
+            gp = regularizers.gradient_penalty(critic, real, fake, seed=self.seed_generator)
+            loss = loss + self.gradient_penalty_weight * gp
+            logs["gp"] = gp
+        if self.r1_weight > 0:
+            r1 = regularizers.r1_penalty(critic, real)
+            loss = loss + 0.5 * self.r1_weight * r1
+            logs["r1"] = r1
+        if self.discriminator.losses:
+            loss = loss + ops.cast(ops.sum(self.discriminator.losses), "float32")
+        return loss, logs
+
+    def generator_objective(self, batch_size, labels=None, training=True):
+        """Generator loss for one update."""
+        fake = self._generate(self.sample_latent(batch_size), labels, training=training)
+        loss = self.generator_loss(self._discriminate(fake, labels, training=training))
+        if self.generator.losses:
+            loss = loss + ops.cast(ops.sum(self.generator.losses), "float32")
+        return loss, {}
+
+    # ------------------------------------------------------------------- steps
+    def _unpack(self, data):
+        """Splits a batch into (images, labels) and checks static specs."""
+        images, labels = validation._split_element(
+            data if isinstance(data, (tuple, list)) else (data,)
+        )
+        validation.check_label_presence(labels is not None, self.num_classes, self.variant_name)
+        validation.check_image_spec(images.shape, images.dtype, self.image_shape)
+        images = ops.cast(images, "float32")
+        if labels is not None:
+            validation.check_label_spec(labels.shape, labels.dtype, self.num_classes)
+            labels = ops.cast(ops.reshape(labels, (-1, 1)), "int32")
+        return images, labels
+
+    def train_step(self, data):
+        real, labels = self._unpack(data)
+        batch_size = ops.shape(real)[0]
+        for _ in range(self.d_steps):
+            z = self.sample_latent(batch_size)
+            fake = ops.stop_gradient(self._generate(z, labels, training=True))
+            d_loss, d_logs = backend.minimize(
+                lambda: self.discriminator_objective(real, fake, labels),
+                self.discriminator.trainable_variables,
+                self.d_optimizer,
+            )
+        g_loss, _ = backend.minimize(
+            lambda: self.generator_objective(batch_size, labels),
+            self.generator.trainable_variables,
+            self.g_optimizer,
+        )
+        return self._update_trackers(d_loss, g_loss, d_logs)
+
+    def test_step(self, data):
+        real, labels = self._unpack(data)
+        batch_size = ops.shape(real)[0]
+        fake = self._generate(self.sample_latent(batch_size), labels, training=False)
+        d_loss, d_logs = self.discriminator_objective(real, fake, labels, training=False)
+        g_loss, _ = self.generator_objective(batch_size, labels, training=False)
+        return self._update_trackers(d_loss, g_loss, d_logs)
+
+    def predict_step(self, data):
+        flat = [t for t in keras.tree.flatten(data) if t is not None]
+        if self.num_classes is None:
+            return self(flat[0], training=False)
+        if len(flat) < 2:
+            raise ValueError("A conditional GANModel predicts from (z, labels) pairs.")
+        return self((flat[0], flat[1]), training=False)
+
+    def _update_trackers(self, d_loss, g_loss, d_logs):
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        if "gp" in d_logs:
+            self.gp_tracker.update_state(d_logs["gp"])
+        if "r1" in d_logs:
+            self.r1_tracker.update_state(d_logs["r1"])
+        return {m.name: m.result() for m in self.metrics}
+
+    @property
+    def metrics(self):
+        trackers = [self.d_loss_tracker, self.g_loss_tracker]
+        if self.gradient_penalty_weight > 0:
+            trackers.append(self.gp_tracker)
+        if self.r1_weight > 0:
+            trackers.append(self.r1_tracker)
+        return trackers
+
+    # --------------------------------------------------------------------- fit
+    def _assert_compiled(self):
+        if not self.compiled or self.d_optimizer is None:
+            raise RuntimeError(
+                "Call compile() before fit(): gan.compile() uses the variant's paper "
+                "optimizers; gan.compile(d_optimizer=..., g_optimizer=...) sets your own."
+            )
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit` on images, or on (images, labels) for a conditional model.
+
+        `x` may be a numpy array / tensor of images in [-1, 1] (with `y` the
+        integer labels), or a `tf.data.Dataset` of images or `(images, labels)`.
+        """
+        self._assert_compiled()
+        validation.check_fit_data(self, x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        validation.check_fit_data(self, x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    # ---------------------------------------------------------------- generate
+    def generate(self, n: int, labels=None, seed: int | None = None, batch_size: int = 256):
+        """Generates `n` images as a numpy array in [-1, 1].
+
+        Args:
+            n: number of images.
+            labels: class ids for a conditional model: one int for all, or
+                `n` ints; cycles through the classes when omitted.
+            seed: an int gives the same images every call; `None` draws from
+                the model's noise generator.
+            batch_size: images per generator call.
+
+        Returns:
+            float32 array of shape `(n,) + image_shape`.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer number of images; got {n!r}.")
+        n = int(n)
+        z = self.sample_latent(n, seed=seed)
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(
+                    f"This {self.variant_name} model is unconditional; labels must be None."
+                )
+            inputs = z
+        else:
+            labels = self._generation_labels(n, labels)
+            inputs = (z, labels)
+        images = self.predict(inputs, batch_size=min(batch_size, n), verbose=0)
+        return np.asarray(images, dtype="float32")
+
+    def _generation_labels(self, n, labels):
+        if labels is None:
+            return np.arange(n, dtype="int32") % self.num_classes
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu":
+            raise ValueError(f"labels must be integer class ids; got dtype {labels.dtype}.")
+        if labels.ndim == 0:
+            labels = np.full((n,), int(labels), dtype="int32")
+        labels = labels.reshape(-1).astype("int32")
+        if labels.shape[0] != n:
+            raise ValueError(f"Got {labels.shape[0]} labels for n={n} images; give one or n.")
+        validation.check_label_values(labels, self.num_classes)
+        return labels
+
+    # ----------------------------------------------------------- serialization
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=_serialize(self.generator),
+            discriminator=_serialize(self.discriminator),
+            latent_dim=self.latent_dim,
+            num_classes=self.num_classes,
+            d_steps=self.d_steps,
+            adversarial_loss=self.adversarial_loss,
+            gradient_penalty_weight=self.gradient_penalty_weight,
+            r1_weight=self.r1_weight,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = _deserialize(config["generator"])
+        config["discriminator"] = _deserialize(config["discriminator"])
+        return cls(**config)

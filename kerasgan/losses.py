@@ -1,0 +1,107 @@
+"""Adversarial losses as pure `keras.ops` functions, in pairs.
+
+Every pair is `<name>_discriminator_loss(real_logits, fake_logits)` and
+`<name>_generator_loss(fake_logits)`. Logits may have any shape (one per
+sample, or a patch map); each function reduces to a scalar mean. All
+computation happens in float32 so that mixed-precision models stay stable.
+
+Look a pair up by name with `kerasgan.losses.get("hinge")`.
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+__all__ = [
+    "ALL_LOSSES",
+    "get",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "non_saturating_discriminator_loss",
+    "non_saturating_generator_loss",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+]
+
+
+def _f32(x):
+    return ops.cast(x, "float32")
+
+
+def non_saturating_discriminator_loss(real_logits, fake_logits):
+    """Binary cross-entropy: `-log D(x) - log(1 - D(G(z)))` (Goodfellow et al. 2014).
+
+    With `D = sigmoid(logits)`, `-log D = softplus(-l)` and
+    `-log(1 - D) = softplus(l)`.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """`-log D(G(z))`: the heuristic generator loss of Goodfellow et al. 2014."""
+    return ops.mean(ops.softplus(-_f32(fake_logits)))
+
+
+def minimax_discriminator_loss(real_logits, fake_logits):
+    """The discriminator side of the minimax game (same as non-saturating)."""
+    return non_saturating_discriminator_loss(real_logits, fake_logits)
+
+
+def minimax_generator_loss(fake_logits):
+    """`log(1 - D(G(z)))`, the saturating loss of the original minimax game."""
+    return ops.mean(-ops.softplus(_f32(fake_logits)))
+
+
+def wasserstein_discriminator_loss(real_logits, fake_logits):
+    """Critic loss `E[D(G(z))] - E[D(x)]` (Arjovsky et al. 2017)."""
+    return ops.mean(_f32(fake_logits)) - ops.mean(_f32(real_logits))
+
+
+def wasserstein_generator_loss(fake_logits):
+    """Generator loss `-E[D(G(z))]` (Arjovsky et al. 2017)."""
+    return -ops.mean(_f32(fake_logits))
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """`E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]` (Lim & Ye 2017; Miyato et al. 2018)."""
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    """`-E[D(G(z))]`, the generator side of the hinge loss."""
+    return -ops.mean(_f32(fake_logits))
+
+
+def least_squares_discriminator_loss(real_logits, fake_logits):
+    """`1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]` (Mao et al. 2017, a=0, b=1)."""
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return 0.5 * ops.mean(ops.square(real_logits - 1.0)) + 0.5 * ops.mean(ops.square(fake_logits))
+
+
+def least_squares_generator_loss(fake_logits):
+    """`1/2 E[(D(G(z)) - 1)^2]` (Mao et al. 2017, c=1)."""
+    return 0.5 * ops.mean(ops.square(_f32(fake_logits) - 1.0))
+
+
+ALL_LOSSES = {
+    "non_saturating": (non_saturating_discriminator_loss, non_saturating_generator_loss),
+    "minimax": (minimax_discriminator_loss, minimax_generator_loss),
+    "wasserstein": (wasserstein_discriminator_loss, wasserstein_generator_loss),
+    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+    "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
+}
+
+
+def get(name: str):
+    """Returns the `(discriminator_loss, generator_loss)` pair registered as `name`."""
+    if name not in ALL_LOSSES:
+        raise ValueError(
+            f"Unknown GAN loss {name!r}. Known losses: {', '.join(sorted(ALL_LOSSES))}."
+        )
+    return ALL_LOSSES[name]

@@ -1,0 +1,190 @@
+"""Input checks that turn common mistakes into one clear error each.
+
+Checks run twice: in `GANModel.fit` before training starts (on numpy arrays
+in full, on the first batch of a `tf.data.Dataset`), and on static shapes and
+dtypes when the train step is traced, which covers every other input kind.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+#: Tolerance on the [-1, 1] range check (float rounding of scaled uint8 data).
+RANGE_TOLERANCE = 1e-3
+
+SCALE_HINT = "scale them first, e.g. images = images.astype('float32') / 127.5 - 1"
+
+
+def _shape_tuple(shape):
+    if hasattr(shape, "as_list"):
+        shape = shape.as_list() if shape.rank is not None else None
+    return None if shape is None else tuple(None if d is None else int(d) for d in shape)
+
+
+def check_image_spec(shape, dtype, image_shape) -> None:
+    """Checks the static shape and dtype of a batch of images."""
+    shape = _shape_tuple(shape)
+    image_shape = tuple(image_shape)
+    dtype = tf.as_dtype(dtype)
+    if shape is None:
+        return
+    expected = f"(batch, {', '.join(str(d) for d in image_shape)})"
+    if len(shape) != 4:
+        hint = ""
+        if len(shape) == 3 and image_shape[-1] == 1 and shape[1:] == image_shape[:2]:
+            hint = " — add a channel axis, e.g. images[..., None]"
+        elif len(shape) == 3 and shape == image_shape:
+            hint = " — that is a single image; add a batch axis, e.g. images[None]"
+        raise ValueError(
+            f"Expected a batch of images of shape {expected}; got rank-{len(shape)} "
+            f"shape {shape}{hint}."
+        )
+    if shape[1:] != image_shape and None not in shape[1:]:
+        hint = ""
+        if shape[1:3] == image_shape[:2] and shape[3] != image_shape[2]:
+            hint = (
+                f" — the model was built for {image_shape[2]} channel(s) but the images "
+                f"have {shape[3]}; build the model with image_shape={shape[1:]} or "
+                "convert the images"
+            )
+        elif shape[1] == image_shape[2] and shape[2:] == image_shape[:2]:
+            hint = " — the images are channels-first; transpose to (batch, H, W, C)"
+        else:
+            hint = f" — resize the images, or build the model with image_shape={shape[1:]}"
+        raise ValueError(f"Expected images of shape {expected}; got {shape}{hint}.")
+    if dtype.is_integer or dtype.is_bool:
+        raise ValueError(
+            f"Expected float images scaled to [-1, 1]; got dtype {dtype.name} "
+            f"(raw pixel values?) — {SCALE_HINT}."
+        )
+    if not dtype.is_floating:
+        raise ValueError(f"Expected float images scaled to [-1, 1]; got dtype {dtype.name}.")
+
+
+def check_image_values(images) -> None:
+    """Checks that concrete image values lie in [-1, 1]."""
+    images = np.asarray(images)
+    if images.size == 0:
+        raise ValueError("Got an empty batch of images; the training data has no samples.")
+    lo, hi = float(np.min(images)), float(np.max(images))
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError("The images contain NaN or Inf values; clean the data before training.")
+    if lo < -1 - RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
+        hint = SCALE_HINT if hi > 1.5 else "rescale them to [-1, 1]"
+        raise ValueError(
+            f"Expected images scaled to [-1, 1] (the generator ends in tanh); got values "
+            f"in [{lo:g}, {hi:g}] — {hint}."
+        )
+
+
+def check_label_presence(has_labels: bool, num_classes, variant: str) -> None:
+    """Conditional models need labels; unconditional ones must not get them."""
+    if num_classes is not None and not has_labels:
+        raise ValueError(
+            f"This {variant} model is conditional (num_classes={num_classes}) and needs "
+            "integer class labels: call fit(images, labels), or give a dataset of "
+            "(images, labels) pairs."
+        )
+    if num_classes is None and has_labels:
+        raise ValueError(
+            f"This {variant} model is unconditional but got labels with the images. "
+            "Pass images only — fit(images), or dataset.map(lambda x, y: x) — or use a "
+            "conditional variant such as 'cgan' with num_classes=..."
+        )
+
+
+def check_label_spec(shape, dtype, num_classes) -> None:
+    """Checks the static shape and dtype of a batch of labels."""
+    shape = _shape_tuple(shape)
+    dtype = tf.as_dtype(dtype)
+    if not dtype.is_integer:
+        raise ValueError(
+            f"Expected integer class labels in [0, {num_classes - 1}]; got dtype "
+            f"{dtype.name} — convert them, e.g. labels.astype('int32') (one-hot labels: "
+            "labels.argmax(-1))."
+        )
+    if shape is not None and not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
+        raise ValueError(
+            f"Expected labels of shape (batch,) with integer class ids; got shape {shape}"
+            " — one-hot labels can be converted with labels.argmax(-1)."
+        )
+
+
+def check_label_values(labels, num_classes) -> None:
+    """Checks that concrete labels lie in [0, num_classes)."""
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        return
+    lo, hi = int(np.min(labels)), int(np.max(labels))
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(
+            f"Labels out of range: expected class ids in [0, {num_classes - 1}] for "
+            f"num_classes={num_classes}; got values in [{lo}, {hi}]."
+        )
+
+
+def check_batch_sizes(n_images, n_labels) -> None:
+    if n_images is not None and n_labels is not None and n_images != n_labels:
+        raise ValueError(f"Got {n_images} images but {n_labels} labels; give one label per image.")
+
+
+def _split_element(element):
+    """(images, labels) from a dataset element or a fit `(x, y)` pair."""
+    if isinstance(element, dict):
+        raise ValueError(
+            "Expected dataset elements to be images or (images, labels) tuples; got a "
+            f"dict with keys {sorted(element)} — map it, e.g. "
+            "dataset.map(lambda d: (d['image'], d['label']))."
+        )
+    if isinstance(element, (tuple, list)):
+        if len(element) == 1:
+            return element[0], None
+        if len(element) == 2:
+            return element[0], element[1]
+        if len(element) == 3:
+            raise ValueError("Sample weights are not supported by GAN training; drop them.")
+        raise ValueError(
+            f"Expected images or (images, labels); got a tuple of {len(element)} items."
+        )
+    return element, None
+
+
+def check_fit_data(model, x, y) -> None:
+    """Validates `fit(x, y)` inputs of the common kinds before training starts."""
+    variant = model.variant_name
+    if isinstance(x, tf.data.Dataset):
+        if y is not None:
+            raise ValueError(
+                "When x is a tf.data.Dataset, labels must be inside it as (images, labels) "
+                "pairs, not passed as y."
+            )
+        images_spec, labels_spec = _split_element(x.element_spec)
+        check_label_presence(labels_spec is not None, model.num_classes, variant)
+        check_image_spec(images_spec.shape, images_spec.dtype, model.image_shape)
+        if labels_spec is not None:
+            check_label_spec(labels_spec.shape, labels_spec.dtype, model.num_classes)
+        for element in x.take(1):
+            images, labels = _split_element(element)
+            check_image_values(images)
+            if labels is not None:
+                check_label_values(labels, model.num_classes)
+                check_batch_sizes(images.shape[0], labels.shape[0])
+        return
+    if isinstance(x, (tuple, list)) and y is None and len(x) == 2:
+        x, y = x
+    if not _is_array(x):
+        return  # generators, PyDatasets: checked when the step is traced
+    check_label_presence(y is not None, model.num_classes, variant)
+    x = np.asarray(x) if not tf.is_tensor(x) else x
+    check_image_spec(x.shape, x.dtype, model.image_shape)
+    check_image_values(x)
+    if y is not None:
+        y = np.asarray(y)
+        check_label_spec(y.shape, y.dtype, model.num_classes)
+        check_batch_sizes(x.shape[0], y.shape[0])
+        check_label_values(y, model.num_classes)
+
+
+def _is_array(x) -> bool:
+    return isinstance(x, np.ndarray) or tf.is_tensor(x)

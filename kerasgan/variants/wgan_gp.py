@@ -1,0 +1,50 @@
+"""WGAN-GP: Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville, "Improved
+Training of Wasserstein GANs", NeurIPS 2017, arXiv:1704.00028."""
+
+from kerasgan import architectures
+from kerasgan.gan_model import GANModel
+from kerasgan.registry import register
+
+
+@register("wgan_gp")
+class WGANGP(GANModel):
+    """Wasserstein GAN with gradient penalty, with the paper's defaults.
+
+    Paper defaults used here (Algorithm 1):
+    - Wasserstein loss: critic minimises `E[D(G(z))] - E[D(x)]`, generator
+      minimises `-E[D(G(z))]`;
+    - gradient penalty `lambda * E[(||grad D(x_hat)||_2 - 1)^2]` with
+      `lambda = 10`, `x_hat = x + alpha (G(z) - x)`, `alpha ~ U[0, 1]` drawn once
+      per sample;
+    - `n_critic = 5` critic updates per generator update (`d_steps=5`);
+    - no batch normalization in the critic (the penalty is per sample);
+    - Adam, learning rate 1e-4, beta_1 = 0.5, beta_2 = 0.9.
+
+    kerasgan runs the 5 critic updates inside one `train_step` on the step's
+    real batch with fresh noise and fresh `alpha` each time; Algorithm 1 draws a
+    new real batch for every critic update.
+
+    Example:
+        >>> gan = kerasgan.create("wgan_gp", image_shape=(32, 32, 3))
+        >>> gan.compile(jit_compile=True)   # Adam(1e-4, 0.5, 0.9), d_steps=5
+    """
+
+    description = (
+        "WGAN-GP (Gulrajani et al. 2017): Wasserstein critic, gradient penalty 10, 5 critic steps."
+    )
+    default_adversarial_loss = "wasserstein"
+    default_gradient_penalty_weight = 10.0
+    default_d_steps = 5
+    default_optimizer = {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9}
+
+    @classmethod
+    def build_generator(cls, image_shape, latent_dim, num_classes=None, base_filters=64):
+        return architectures.dcgan_generator(
+            image_shape, latent_dim, num_classes, base_filters=base_filters
+        )
+
+    @classmethod
+    def build_discriminator(cls, image_shape, num_classes=None, base_filters=64):
+        return architectures.dcgan_discriminator(
+            image_shape, num_classes, base_filters=base_filters, batch_norm=False, name="critic"
+        )
