@@ -415,7 +415,7 @@ class GANModel(keras.Model):
             z = self.sample_latent(batch_size)
             fake = ops.stop_gradient(self._generate(z, labels, training=True))
             d_loss, d_logs = backend.minimize(
-                lambda: self.discriminator_objective(real, fake, labels),
+                lambda fake=fake: self.discriminator_objective(real, fake, labels),
                 self.discriminator.trainable_variables,
                 self.d_optimizer,
             )
