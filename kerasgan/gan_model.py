@@ -12,6 +12,8 @@ from kerasgan import architectures, backend, losses, regularizers, validation
 
 __all__ = ["GANModel"]
 
+_SEED_STATE_KEY = "noise_seed_state"
+
 
 def _serialize(obj):
     return keras.saving.serialize_keras_object(obj)
@@ -19,6 +21,10 @@ def _serialize(obj):
 
 def _deserialize(config):
     return keras.saving.deserialize_keras_object(config)
+
+
+def _is_array_like(x) -> bool:
+    return isinstance(x, (np.ndarray, list, tuple)) or keras.ops.is_tensor(x)
 
 
 @keras.saving.register_keras_serializable(package="kerasgan")
@@ -131,14 +137,47 @@ class GANModel(keras.Model):
 
     # --------------------------------------------------------------- factory
     @classmethod
-    def build_generator(cls, image_shape, latent_dim, num_classes=None, **kwargs):
-        """The variant's default generator (DCGAN-style unless overridden)."""
-        return architectures.dcgan_generator(image_shape, latent_dim, num_classes, **kwargs)
+    def build_generator(
+        cls,
+        image_shape,
+        latent_dim,
+        num_classes=None,
+        base_filters=64,
+        embedding_dim=50,
+        kernel_initializer="glorot_uniform",
+    ):
+        """The variant's default generator (DCGAN-style unless overridden).
+
+        Keyword arguments of a variant's builders can be passed to `create`.
+        """
+        return architectures.dcgan_generator(
+            image_shape,
+            latent_dim,
+            num_classes,
+            base_filters=base_filters,
+            embedding_dim=embedding_dim,
+            kernel_initializer=kernel_initializer,
+        )
 
     @classmethod
-    def build_discriminator(cls, image_shape, num_classes=None, **kwargs):
+    def build_discriminator(
+        cls,
+        image_shape,
+        num_classes=None,
+        base_filters=64,
+        batch_norm=True,
+        negative_slope=0.2,
+        kernel_initializer="glorot_uniform",
+    ):
         """The variant's default discriminator (DCGAN-style unless overridden)."""
-        return architectures.dcgan_discriminator(image_shape, num_classes, **kwargs)
+        return architectures.dcgan_discriminator(
+            image_shape,
+            num_classes,
+            base_filters=base_filters,
+            batch_norm=batch_norm,
+            negative_slope=negative_slope,
+            kernel_initializer=kernel_initializer,
+        )
 
     @classmethod
     def create(
@@ -476,6 +515,9 @@ class GANModel(keras.Model):
         """
         self._assert_compiled()
         validation.check_fit_data(self, x, y)
+        if not _is_array_like(x):
+            # A dataset brings its own shuffling; don't make Keras warn about it.
+            kwargs.setdefault("shuffle", False)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
@@ -542,6 +584,17 @@ class GANModel(keras.Model):
             seed=self.seed,
         )
         return config
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        # Keras does not save a SeedGenerator's state; keep the noise stream.
+        store[_SEED_STATE_KEY] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if _SEED_STATE_KEY in keys:
+            self.seed_generator.state.assign(store[_SEED_STATE_KEY])
+        super().load_own_variables({k: store[k] for k in keys if k != _SEED_STATE_KEY})
 
     @classmethod
     def from_config(cls, config):

@@ -68,6 +68,7 @@ def load_plugins(force: bool = False) -> dict:
     if _PLUGINS_LOADED and not force:
         return dict(_PLUGIN_ERRORS)
     _PLUGINS_LOADED = True
+    _PLUGIN_ERRORS.clear()
     from kerasgan.gan_model import GANModel
 
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -79,10 +80,17 @@ def load_plugins(force: bool = False) -> dict:
                 f"Could not load kerasgan plugin {ep.name!r} ({ep.value}): {e}", stacklevel=2
             )
             continue
-        _PLUGIN_ERRORS.pop(ep.name, None)
         if inspect.isclass(obj) and issubclass(obj, GANModel):
             if _REGISTRY.get(ep.name) is not obj:
                 register(ep.name)(obj)
+        elif not inspect.ismodule(obj):
+            _PLUGIN_ERRORS[ep.name] = (
+                f"entry point {ep.value!r} is a {type(obj).__name__}, not a module or a "
+                "GANModel subclass"
+            )
+            warnings.warn(
+                f"Ignoring kerasgan plugin {ep.name!r}: {_PLUGIN_ERRORS[ep.name]}.", stacklevel=2
+            )
     return dict(_PLUGIN_ERRORS)
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from kerasgan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""Sample grids as PNG files (no plotting library needed)."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+
+def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tiles images in [-1, 1] of shape `(N, H, W, C)` into one uint8 image.
+
+    Returns an array of shape `(rows * (H + padding) + padding, ..., C)`.
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"Expected images of shape (N, H, W, 1|3|4); got {images.shape}.")
+    n, h, w, c = images.shape
+    ncols = ncols or math.ceil(math.sqrt(n))
+    nrows = math.ceil(n / ncols)
+    pixels = np.clip((images + 1.0) * 127.5 + 0.5, 0, 255).astype("uint8")
+    grid = np.full(
+        (nrows * (h + padding) + padding, ncols * (w + padding) + padding, c), 255, "uint8"
+    )
+    for i in range(n):
+        r, col = divmod(i, ncols)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[y : y + h, x : x + w] = pixels[i]
+    return grid
+
+
+def save_grid(images, path: str | os.PathLike, ncols: int | None = None) -> str:
+    """Writes `make_grid(images)` as a PNG, atomically; returns the path."""
+    path = os.fspath(path)
+    png = tf.io.encode_png(make_grid(images, ncols)).numpy()
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(png)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
