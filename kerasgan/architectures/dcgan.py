@@ -9,7 +9,8 @@ sides integral and at least 4 pixels (28 -> 7, 32 -> 4, 64 -> 4).
 
 Conditional versions (Mirza & Osindero 2014) take `[z, labels]` and
 `[images, labels]`: the generator concatenates a learned label embedding to
-`z`; the discriminator embeds the label into one extra `H x W` input channel.
+`z`; the discriminator gets `num_classes` extra `H x W` input channels holding
+a learnable label code that starts as one-hot.
 """
 
 from __future__ import annotations
@@ -96,7 +97,12 @@ def dcgan_generator(
     if num_classes is not None:
         labels = keras.Input((1,), dtype="int32", name="labels")
         inputs.append(labels)
-        e = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
+        e = layers.Embedding(
+            num_classes,
+            embedding_dim,
+            embeddings_initializer=keras.initializers.RandomNormal(0.0, 1.0),
+            name="label_embedding",
+        )(labels)
         x = layers.Concatenate(name="concat_label")([z, layers.Flatten()(e)])
     x = layers.Dense(
         sh * sw * top, use_bias=False, kernel_initializer=kernel_initializer, name="project"
@@ -143,8 +149,8 @@ def dcgan_discriminator(
 
     Args:
         image_shape: `(height, width, channels)` of the input images.
-        num_classes: when set, the model takes `[images, labels]`; the label is
-            embedded into one extra input channel.
+        num_classes: when set, the model takes `[images, labels]`; the label
+            code (initially one-hot) is tiled into `num_classes` extra channels.
         base_filters: filters of the first stage; each later stage doubles them.
         batch_norm: batch normalization after every conv but the first (the
             DCGAN paper); set `False` for a WGAN-GP critic.
@@ -164,8 +170,13 @@ def dcgan_discriminator(
     if num_classes is not None:
         labels = keras.Input((1,), dtype="int32", name="labels")
         inputs.append(labels)
-        e = layers.Embedding(num_classes, h * w, name="label_embedding")(labels)
-        e = layers.Reshape((h, w, 1))(e)
+        # A learnable embedding that starts as the one-hot code, tiled to H x W:
+        # a strong label signal from the first step.
+        e = layers.Embedding(
+            num_classes, num_classes, embeddings_initializer="identity", name="label_embedding"
+        )(labels)
+        e = layers.Reshape((1, 1, num_classes))(e)
+        e = layers.UpSampling2D((h, w), name="label_maps")(e)
         x = layers.Concatenate(name="concat_label")([images, e])
     for i in range(k):
         x = layers.Conv2D(

@@ -15,8 +15,9 @@ class CGAN(GANModel):
     As in the paper, the label `y` is an extra input of both networks: the
     generator models `G(z | y)`, the discriminator `D(x | y)`, and the
     non-saturating loss is unchanged. Here `y` is embedded with a learned
-    `Embedding` (50-d for the generator, concatenated to `z`; one `H x W`
-    channel for the discriminator, concatenated to the image). The paper used
+    `Embedding` (50-d for the generator, concatenated to `z`; for the
+    discriminator a `num_classes`-d code initialised one-hot, tiled to
+    `H x W` and concatenated to the image channels). The paper used
     MLPs with SGD; kerasgan uses the DCGAN-style conv nets and DCGAN's Adam
     (2e-4, beta_1 = 0.5), a common modern choice for convolutional cGANs.
 

@@ -1,0 +1,120 @@
+"""It learns, really: short training on real Fashion-MNIST, judged by a
+classifier trained here on real data.
+
+The judge is a small CNN trained for one epoch on half of the real training
+set (~80-85% test accuracy). Its class-probability "inception score"
+`exp(E KL(p(y|x) || p(y)))` is ~6 on real test images, ~1.1 on uniform noise
+and 1.0 for an untrained or collapsed generator (all samples alike).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import kerasgan
+from kerasgan import data
+
+pytestmark = pytest.mark.slow
+
+STEPS = 400
+BATCH = 64
+
+
+@pytest.fixture(scope="module")
+def real():
+    train = data.load_arrays("fashion_mnist", "train")
+    test = data.load_arrays("fashion_mnist", "test")
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def judge(real):
+    (x, y), (xt, yt) = real
+    keras.utils.set_random_seed(0)
+    clf = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, strides=2, activation="relu"),
+            keras.layers.Conv2D(64, 3, strides=2, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    clf.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
+    clf.fit(x[:30000], y[:30000], batch_size=128, epochs=1, verbose=0)
+    _, accuracy = clf.evaluate(xt, yt, verbose=0)
+    assert accuracy > 0.75, f"the judge itself is too weak ({accuracy:.3f})"
+    return clf
+
+
+def probabilities(clf, images):
+    return keras.ops.convert_to_numpy(keras.ops.softmax(clf.predict(images, verbose=0)))
+
+
+def class_score(p):
+    marginal = p.mean(0)
+    kl = np.sum(p * (np.log(p + 1e-12) - np.log(marginal + 1e-12)), axis=1)
+    return float(np.exp(kl.mean()))
+
+
+def mean_pairwise_distance(images, n=200):
+    flat = images[:n].reshape(n, -1)
+    sq = np.sum(flat**2, 1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0)
+    return float(np.sqrt(d2)[np.triu_indices(n, 1)].mean())
+
+
+def train(variant, **kwargs):
+    keras.utils.set_random_seed(0)
+    gan = kerasgan.create(variant, image_shape=(28, 28, 1), seed=0, **kwargs)
+    gan.compile(jit_compile=True)
+    ds = data.load(
+        "fashion_mnist", batch_size=BATCH, seed=0, conditional=gan.num_classes is not None
+    )
+    history = gan.fit(ds, epochs=1, steps_per_epoch=STEPS, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0]) and np.isfinite(history.history["g_loss"][0])
+    return gan
+
+
+def test_dcgan_learns_fashion_mnist(real, judge):
+    (_, _), (xt, _) = real
+    noise = np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)).astype("float32")
+    untrained = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0).generate(1000, seed=0)
+    gan = train("dcgan")
+    fake = gan.generate(1000, seed=0)
+
+    scores = {
+        name: class_score(probabilities(judge, imgs))
+        for name, imgs in [
+            ("real", xt[:1000]),
+            ("noise", noise),
+            ("untrained", untrained),
+            ("trained", fake),
+        ]
+    }
+    print("class scores:", scores)
+    assert scores["trained"] > 2.0
+    assert scores["trained"] > 1.6 * scores["noise"]
+    assert scores["trained"] > 1.6 * scores["untrained"]
+    # Not collapsed: the judge sees (almost) every class, samples differ as much as real ones.
+    predicted = probabilities(judge, fake).argmax(1)
+    assert len(np.unique(predicted)) >= 8
+    assert np.bincount(predicted, minlength=10).max() < 0.5 * len(predicted)
+    spread_fake, spread_real = mean_pairwise_distance(fake), mean_pairwise_distance(xt)
+    print("pairwise distance fake / real:", spread_fake, spread_real)
+    assert spread_fake > 0.6 * spread_real
+    assert mean_pairwise_distance(untrained) < 0.2 * spread_real  # the check can fail
+
+
+def test_cgan_samples_follow_requested_labels(judge):
+    gan = train("cgan", num_classes=10)
+    labels = np.repeat(np.arange(10), 50)
+    fake = gan.generate(len(labels), labels=labels, seed=0)
+    accuracy = float(np.mean(probabilities(judge, fake).argmax(1) == labels))
+    print("judge accuracy on requested labels:", accuracy)
+    assert accuracy > 0.5  # chance is 0.1
