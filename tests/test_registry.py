@@ -381,3 +381,42 @@ def test_broken_plugin_is_reported_and_others_still_work(tmp_path, monkeypatch, 
     gan = kerasgan.create("dcgan", image_shape=(16, 16, 1), latent_dim=8, base_filters=4)
     assert gan.image_shape == (16, 16, 1)
     assert kerasgan.get("test_plugin_good").variant_name == "test_plugin_good"
+
+
+EXAMPLE_PLUGIN = os.path.join(os.path.dirname(__file__), "..", "examples", "plugin_package")
+
+
+def test_example_plugin_package(tmp_path, monkeypatch, clean_registry):
+    """The shipped example plugin installs, registers, shows in the CLI and trains with XLA."""
+    target = tmp_path / "site"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            EXAMPLE_PLUGIN,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    _activate(monkeypatch, target)
+    kerasgan.load_plugins(force=True)
+    assert "hinge_r1" in kerasgan.list_variants()
+    from kerasgan import cli
+
+    assert cli.main(["variants"]) == 0
+    gan = kerasgan.create("hinge_r1", image_shape=(28, 28, 1), base_filters=16)
+    assert gan.adversarial_loss == "hinge" and gan.r1_weight == 1.0
+    gan.compile(jit_compile=True)
+    images = np.random.default_rng(0).uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
+    history = gan.fit(images, epochs=1, batch_size=16, verbose=0)
+    assert math.isfinite(history.history["r1"][-1]) and history.history["r1"][-1] > 0
+    sys.modules.pop("kerasgan_hinge_plugin", None)

@@ -1,0 +1,22 @@
+"""Train a class-conditional GAN on Fashion-MNIST and draw one row per class.
+
+python examples/train_cgan.py --epochs 5
+"""
+
+import argparse
+
+import numpy as np
+
+import kerasgan
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=5)
+args = parser.parse_args()
+
+images, labels = kerasgan.data.load_arrays("fashion_mnist")
+gan = kerasgan.create("cgan", image_shape=(28, 28, 1), num_classes=10)
+gan.compile(jit_compile=True)
+gan.fit(images, labels, batch_size=128, epochs=args.epochs)
+rows = np.repeat(np.arange(10), 10)  # 10 samples of each class, row by row
+kerasgan.utils.save_grid(gan.generate(100, labels=rows, seed=0), "cgan_samples.png", ncols=10)
+gan.save("cgan.keras")
