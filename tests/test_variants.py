@@ -199,3 +199,42 @@ def test_paper_defaults(variant, loss, lr, beta_1, beta_2):
         assert float(opt.learning_rate) == pytest.approx(lr)
         assert opt.beta_1 == beta_1 and opt.beta_2 == beta_2
     assert gan.d_optimizer is not gan.g_optimizer
+
+
+class _HostIdentity(keras.layers.Layer):
+    """A layer that runs a Python function on the host: XLA cannot compile it."""
+
+    def call(self, x):
+        y = tf.py_function(lambda a: a, [x], tf.float32)
+        return tf.reshape(y, tf.shape(x))
+
+
+def test_jit_compile_true_really_compiles_with_xla():
+    """A host-side op fails to compile under XLA: proof that XLA is not silently off."""
+    generator = kerasgan.architectures.dcgan_generator((16, 16, 1), latent_dim=8, base_filters=8)
+    images = keras.Input((16, 16, 1))
+    x = _HostIdentity()(images)
+    x = keras.layers.Flatten()(x)
+    discriminator = keras.Model(images, keras.layers.Dense(1)(x))
+    x_train = random_images(8, (16, 16, 1))
+
+    gan = kerasgan.create("dcgan", generator=generator, discriminator=discriminator)
+    gan.compile(jit_compile=False)
+    history = gan.fit(x_train, batch_size=4, epochs=1, verbose=0)
+    assert math.isfinite(history.history["d_loss"][0])
+
+    gan.compile(jit_compile=True)
+    assert gan.jit_compile is True
+    with pytest.raises(Exception, match="(?i)xla|compil|EagerPyFunc|py_function"):
+        gan.fit(x_train, batch_size=4, epochs=1, verbose=0)
+
+
+def test_steps_per_execution_and_summary(capsys):
+    gan = make_gan("dcgan", base_filters=8)
+    gan.compile(jit_compile=True, steps_per_execution=2)
+    history = gan.fit(random_images(N), batch_size=8, epochs=1, verbose=0)
+    assert int(gan.g_optimizer.iterations.numpy()) == N // 8
+    assert math.isfinite(history.history["g_loss"][0])
+    gan.summary()
+    out = capsys.readouterr().out
+    assert "generator" in out and "discriminator" in out
