@@ -225,7 +225,7 @@ def test_jit_compile_true_really_compiles_with_xla():
 
     gan.compile(jit_compile=True)
     assert gan.jit_compile is True
-    with pytest.raises(Exception, match="(?i)xla|compil|EagerPyFunc|py_function"):
+    with pytest.raises(Exception, match=r"unsupported operations when trying to compile graph \S+ on XLA"):
         gan.fit(x_train, batch_size=4, epochs=1, verbose=0)
 
 
