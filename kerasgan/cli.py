@@ -8,8 +8,10 @@ kerasgan train VARIANT [--dataset fashion_mnist] [--epochs N] [--batch-size B]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 
 
 class UserError(Exception):
@@ -86,19 +88,56 @@ def _cmd_train(args) -> int:
         f"Training {args.variant} on {args.dataset} ({gan.image_shape}), batch {args.batch_size}, "
         f"{args.epochs} epoch(s), XLA {'on' if gan.jit_compile else 'off'} -> {args.out}"
     )
-    gan.fit(
+    start = time.time()
+    history = gan.fit(
         ds,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
         callbacks=[EpochGrid()],
         verbose=2 if os.environ.get("CI") else 1,
     )
+    wall_time = time.time() - start
     model_path = os.path.join(args.out, f"{args.variant}.keras")
     gan.save(model_path)
     grid_path = os.path.join(args.out, "samples.png")
     write_grid(grid_path)
-    print(f"Saved {model_path} and {grid_path}")
+    run = {
+        "variant": args.variant,
+        "dataset": args.dataset,
+        "image_shape": list(gan.image_shape),
+        "num_classes": gan.num_classes,
+        "latent_dim": gan.latent_dim,
+        "epochs": args.epochs,
+        "generator_steps": int(gan.g_optimizer.iterations.numpy()),
+        "discriminator_steps": int(gan.d_optimizer.iterations.numpy()),
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "jit_compile": bool(gan.jit_compile),
+        "wall_time_s": round(wall_time, 1),
+        "versions": library_versions(),
+        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+    }
+    with open(os.path.join(args.out, "run.json"), "w") as f:
+        json.dump(run, f, indent=2)
+    print(f"Saved {model_path}, {grid_path} and run.json ({wall_time:.0f} s)")
     return 0
+
+
+def library_versions() -> dict:
+    """Versions of kerasgan and the libraries it runs on."""
+    import keras
+    import numpy
+    import tensorflow
+
+    import kerasgan
+
+    return {
+        "kerasgan": kerasgan.__version__,
+        "keras": keras.__version__,
+        "tensorflow": tensorflow.__version__,
+        "numpy": numpy.__version__,
+        "python": sys.version.split()[0],
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,9 @@ def test_train_writes_model_and_sample_grids(tmp_path, variant):
     for name in ("samples.png", "samples_epoch_001.png", "samples_epoch_002.png"):
         png = (out / name).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    run = json.loads((out / "run.json").read_text())
+    assert run["generator_steps"] == 4 and run["batch_size"] == 16 and run["seed"] == 0
+    assert run["versions"]["keras"] == keras.__version__ and len(run["history"]["d_loss"]) == 2
     gan = keras.saving.load_model(out / f"{variant}.keras")
     assert gan.g_optimizer.iterations.numpy() == 4
     assert gan.generate(2, seed=0).shape == (2, 28, 28, 1)
