@@ -327,6 +327,9 @@ class GANModel(keras.Model):
                 "jit_compile=True was requested but Keras disabled XLA for this model "
                 "(a layer without XLA support, or TensorFlow op determinism enabled)."
             )
+        # Optimizer slots exist from the start, so that weights saved with their
+        # state (`.keras`, `save_weights`, `BackupAndRestore`) load before any step.
+        self.build_optimizers()
 
     def _make_optimizer(self, optimizer, name):
         if optimizer is None:
@@ -349,8 +352,6 @@ class GANModel(keras.Model):
         d_opt = _deserialize(config.pop("d_optimizer"))
         g_opt = _deserialize(config.pop("g_optimizer"))
         self.compile(d_opt, g_opt, **config)
-        # Create the optimizer variables now so that their saved state loads.
-        self.build_optimizers()
 
     def build_optimizers(self) -> None:
         """Creates both optimizers' variables (slots) if they don't exist yet."""
