@@ -1,8 +1,13 @@
 """The `kerasgan` command line.
 
-kerasgan variants
-kerasgan train VARIANT [--dataset fashion_mnist] [--epochs N] [--batch-size B]
-                       [--out DIR] [--jit | --no-jit] [--steps-per-epoch S] [--seed S]
+    kerasgan variants
+    kerasgan train VARIANT --dataset NAME|PATH --epochs N --batch-size B --out DIR
+                           [--jit | --no-jit] [--resume] [--seed S]
+    kerasgan sample MODEL.keras|ZOO_NAME -n 64 [--labels 7 | sneaker,bag] [--seed S]
+                    -o grid.png [--npz samples.npz]
+    kerasgan zoo list | show NAME | export MODEL.keras NAME --dataset D [--run run.json]
+
+User mistakes print one line, `kerasgan: error: ...`, and exit with status 2.
 """
 
 from __future__ import annotations
@@ -13,26 +18,98 @@ import os
 import sys
 import time
 
+BACKUP_DIR = "backup"
+HISTORY_FILE = "history.json"
+RUN_FILE = "run.json"
+CURVES_FILE = "loss_curves.png"
+
 
 class UserError(Exception):
     """A mistake the user can fix; printed as one line, no traceback."""
 
 
+def _check_writable_dir(path, flag):
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, ".write_test")
+        open(probe, "w").close()
+        os.remove(probe)
+    except OSError as e:
+        raise UserError(f"Cannot write to {flag} {path}: {e.strerror}.") from None
+
+
+def _check_writable_file(path, flag):
+    folder = os.path.dirname(os.path.abspath(path))
+    _check_writable_dir(folder, flag)
+    if os.path.isdir(path):
+        raise UserError(f"{flag} {path} is a folder; give a file name.")
+
+
+# --------------------------------------------------------------------- variants
 def _cmd_variants(args) -> int:
     import kerasgan
 
     for name, description in kerasgan.list_variants(details=True).items():
-        print(f"{name:<12} {description}")
+        print(f"{name:<16} {description}")
     return 0
 
 
-def _sample_grid(gan, n, seed):
-    if gan.num_classes is None:
-        return gan.generate(n, seed=seed)
-    # One row per class when it fits: row r shows class r.
-    per_row = max(1, n // gan.num_classes)
-    labels = [c for c in range(gan.num_classes) for _ in range(per_row)][:n]
-    return gan.generate(len(labels), labels=labels, seed=seed), per_row
+# ------------------------------------------------------------------------ train
+def _num_classes(args, data):
+    if args.num_classes:
+        return args.num_classes
+    names = data.class_names(args.dataset)
+    if not names:
+        raise UserError(f"Cannot tell how many classes {args.dataset!r} has; pass --num-classes N.")
+    return len(names)
+
+
+def _image_shape(ds):
+    spec = ds.element_spec[0] if isinstance(ds.element_spec, tuple) else ds.element_spec
+    shape = tuple(spec.shape[1:])
+    if None in shape:
+        batch = next(iter(ds))
+        batch = batch[0] if isinstance(batch, tuple) else batch
+        shape = tuple(batch.shape[1:])
+    return tuple(int(d) for d in shape)
+
+
+def _make_callbacks(args, gan, history_path):
+    import keras
+
+    from kerasgan.utils.plot import save_curves
+
+    out = args.out
+    history = {}
+    if args.resume and os.path.exists(history_path):
+        with open(history_path) as f:
+            history = json.load(f)
+
+    class EpochOutputs(keras.callbacks.Callback):
+        """Per epoch: a sample grid, the loss history (JSON) and the loss curves (PNG)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            gan.save_sample_grid(
+                os.path.join(out, f"samples_epoch_{epoch + 1:03d}.png"),
+                n=args.samples,
+                seed=args.grid_seed,
+            )
+            for key, value in (logs or {}).items():
+                values = history.setdefault(key, [])
+                del values[epoch:]  # a resumed epoch replaces its earlier record
+                values.append(float(value))
+            tmp = history_path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(history, f, indent=1)
+            os.replace(tmp, history_path)
+            save_curves(
+                history,
+                os.path.join(out, CURVES_FILE),
+                title=f"{args.variant} on {os.path.basename(str(args.dataset).rstrip('/'))}",
+            )
+
+    backup = keras.callbacks.BackupAndRestore(os.path.join(out, BACKUP_DIR))
+    return [backup, EpochOutputs()], history
 
 
 def _cmd_train(args) -> int:
@@ -40,70 +117,61 @@ def _cmd_train(args) -> int:
 
     import kerasgan
     from kerasgan import data
-    from kerasgan.utils import save_grid
 
     if args.epochs < 1 or args.batch_size < 1:
         raise UserError("--epochs and --batch-size must be positive integers.")
-    try:
-        os.makedirs(args.out, exist_ok=True)
-        probe = os.path.join(args.out, ".write_test")
-        open(probe, "w").close()
-        os.remove(probe)
-    except OSError as e:
-        raise UserError(f"Cannot write to --out {args.out}: {e.strerror}.") from None
-
+    _check_writable_dir(args.out, "--out")
+    backup_dir = os.path.join(args.out, BACKUP_DIR)
+    if os.path.isdir(backup_dir) and os.listdir(backup_dir) and not args.resume:
+        raise UserError(
+            f"{args.out} holds an interrupted run; pass --resume to continue it, or choose "
+            "another --out."
+        )
     cls = kerasgan.get(args.variant)
     conditional = bool(cls.conditional)
-    images, labels = data.load_arrays(args.dataset, "train")
+    if args.seed is not None:
+        keras.utils.set_random_seed(args.seed)
     ds = data.load(
         args.dataset, batch_size=args.batch_size, conditional=conditional, seed=args.seed
     )
-    if args.seed is not None:
-        keras.utils.set_random_seed(args.seed)
-    kwargs = {"num_classes": int(labels.max()) + 1} if conditional else {}
+    kwargs = {"num_classes": _num_classes(args, data)} if conditional else {}
     gan = kerasgan.create(
         args.variant,
-        image_shape=images.shape[1:],
+        image_shape=_image_shape(ds),
         latent_dim=args.latent_dim,
         seed=args.seed,
         **kwargs,
     )
-    del images, labels
     gan.compile(jit_compile=args.jit)
-
-    grid_seed = 1234 if args.seed is None else args.seed
-
-    def write_grid(path):
-        out = _sample_grid(gan, args.samples, grid_seed)
-        if isinstance(out, tuple):
-            save_grid(out[0], path, ncols=out[1])
-        else:
-            save_grid(out, path)
-
-    class EpochGrid(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            write_grid(os.path.join(args.out, f"samples_epoch_{epoch + 1:03d}.png"))
+    args.grid_seed = 1234 if args.seed is None else args.seed
+    callbacks, history = _make_callbacks(args, gan, os.path.join(args.out, HISTORY_FILE))
 
     print(
-        f"Training {args.variant} on {args.dataset} ({gan.image_shape}), batch {args.batch_size}, "
+        f"Training {args.variant} on {args.dataset} {gan.image_shape}, batch {args.batch_size}, "
         f"{args.epochs} epoch(s), XLA {'on' if gan.jit_compile else 'off'} -> {args.out}"
+        + (" (resuming)" if args.resume else "")
     )
     start = time.time()
-    history = gan.fit(
+    gan.fit(
         ds,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
-        callbacks=[EpochGrid()],
+        callbacks=callbacks,
         verbose=2 if os.environ.get("CI") else 1,
     )
     wall_time = time.time() - start
     model_path = os.path.join(args.out, f"{args.variant}.keras")
     gan.save(model_path)
-    grid_path = os.path.join(args.out, "samples.png")
-    write_grid(grid_path)
+    grid_path = gan.save_sample_grid(
+        os.path.join(args.out, "samples.png"), n=args.samples, seed=args.grid_seed
+    )
+    previous = {}
+    if args.resume and os.path.exists(os.path.join(args.out, RUN_FILE)):
+        with open(os.path.join(args.out, RUN_FILE)) as f:
+            previous = json.load(f)
     run = {
         "variant": args.variant,
-        "dataset": args.dataset,
+        "dataset": str(args.dataset),
         "image_shape": list(gan.image_shape),
         "num_classes": gan.num_classes,
         "latent_dim": gan.latent_dim,
@@ -113,33 +181,158 @@ def _cmd_train(args) -> int:
         "batch_size": args.batch_size,
         "seed": args.seed,
         "jit_compile": bool(gan.jit_compile),
-        "wall_time_s": round(wall_time, 1),
+        "wall_time_s": round(wall_time + previous.get("wall_time_s", 0.0), 1),
+        "command": "kerasgan " + " ".join(sys.argv[1:]) if sys.argv[1:] else None,
         "versions": library_versions(),
-        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "history": history,
     }
-    with open(os.path.join(args.out, "run.json"), "w") as f:
+    with open(os.path.join(args.out, RUN_FILE), "w") as f:
         json.dump(run, f, indent=2)
-    print(f"Saved {model_path}, {grid_path} and run.json ({wall_time:.0f} s)")
+    print(f"Saved {model_path}, {grid_path}, {CURVES_FILE} and {RUN_FILE} ({wall_time:.0f} s)")
     return 0
 
 
 def library_versions() -> dict:
     """Versions of kerasgan and the libraries it runs on."""
+    from kerasgan.zoo import _library_versions
+
+    return _library_versions()
+
+
+# ----------------------------------------------------------------------- sample
+def _load_model(spec):
+    """A `.keras` file or a zoo preset name/folder -> (model, class names or None)."""
     import keras
-    import numpy
-    import tensorflow
 
     import kerasgan
 
-    return {
-        "kerasgan": kerasgan.__version__,
-        "keras": keras.__version__,
-        "tensorflow": tensorflow.__version__,
-        "numpy": numpy.__version__,
-        "python": sys.version.split()[0],
-    }
+    if str(spec).endswith(".keras"):
+        if not os.path.isfile(spec):
+            raise UserError(f"No such model file: {spec}.")
+        try:
+            return keras.saving.load_model(spec), None
+        except Exception as e:
+            raise UserError(f"Cannot load {spec}: {str(e).splitlines()[0]}") from None
+    model = kerasgan.zoo.load(spec, compile=False)
+    return model, kerasgan.zoo.info(spec).get("class_names")
 
 
+def parse_labels(text, num_classes, class_names=None):
+    """'7', '1,2,3' or 'sneaker,bag' -> list of class ids."""
+    if num_classes is None:
+        raise UserError("This model is unconditional; drop --labels.")
+    lookup = {}
+    for i, name in enumerate(class_names or []):
+        lookup[name.lower()] = i
+        lookup[name.lower().replace(" ", "_")] = i
+        lookup[name.lower().split("/")[0]] = i
+    ids = []
+    for token in text.replace(" ", ",").split(","):
+        token = token.strip()
+        if not token:
+            continue
+        if token.lstrip("-").isdigit():
+            ids.append(int(token))
+        elif token.lower() in lookup:
+            ids.append(lookup[token.lower()])
+        else:
+            known = ", ".join(class_names) if class_names else "(no class names: use ids)"
+            raise UserError(f"Unknown label {token!r}; use ids 0-{num_classes - 1} or: {known}.")
+    bad = [i for i in ids if not 0 <= i < num_classes]
+    if bad or not ids:
+        raise UserError(f"--labels must be class ids in [0, {num_classes - 1}]; got {text!r}.")
+    return ids
+
+
+def _cmd_sample(args) -> int:
+    import numpy as np
+
+    from kerasgan.utils import save_grid
+
+    if args.n < 1:
+        raise UserError("-n must be a positive number of images.")
+    _check_writable_file(args.output, "-o")
+    if args.npz:
+        _check_writable_file(args.npz, "--npz")
+    model, class_names = _load_model(args.model)
+    labels = None
+    if args.labels is not None:
+        ids = parse_labels(args.labels, model.num_classes, class_names)
+        if len(ids) == 1:
+            labels = ids * args.n
+        elif args.n % len(ids) == 0:
+            labels = [i for i in ids for _ in range(args.n // len(ids))]
+        else:
+            raise UserError(f"-n {args.n} is not a multiple of the {len(ids)} labels given.")
+    elif model.num_classes:
+        labels = [i % model.num_classes for i in range(args.n)]
+    images = model.generate(args.n, labels=labels, seed=args.seed)
+    ncols = None
+    if args.labels is not None and 1 < len(set(labels)) and args.n // len(set(labels)) > 1:
+        ncols = args.n // len(set(labels))  # one row per requested class
+    save_grid(images, args.output, ncols=ncols)
+    written = [args.output]
+    if args.npz:
+        arrays = {"images": images}
+        if labels is not None:
+            arrays["labels"] = np.asarray(labels, "int32")
+        np.savez_compressed(args.npz, **arrays)
+        written.append(args.npz)
+    print(f"Wrote {args.n} samples to {' and '.join(written)}")
+    return 0
+
+
+# -------------------------------------------------------------------------- zoo
+def _cmd_zoo(args) -> int:
+    import kerasgan
+
+    if args.zoo_command == "list":
+        presets = kerasgan.zoo.list(details=True)
+        if not presets:
+            print("No presets found in: " + (", ".join(kerasgan.zoo.zoo_dirs()) or "(none)"))
+        for name, description in presets.items():
+            print(f"{name:<24} {description}")
+        return 0
+    if args.zoo_command == "show":
+        meta = kerasgan.zoo.info(args.name)
+        print(f"{meta['name']}: {meta.get('description', '')}")
+        for key in ("variant", "dataset", "image_shape", "latent_dim", "num_classes"):
+            print(f"  {key:<12} {meta.get(key)}")
+        if meta.get("class_names"):
+            print("  classes      " + ", ".join(meta["class_names"]))
+        for key, value in (meta.get("training") or {}).items():
+            if key != "history":
+                print(f"  training.{key} = {value}")
+        for key, value in (meta.get("scores") or {}).items():
+            print(f"  score {key} = {value}")
+        print(f"  path         {meta['path']}")
+        return 0
+    # export
+    model, _ = _load_model(args.model)
+    training = {}
+    if args.run:
+        with open(args.run) as f:
+            run = json.load(f)
+        training = {k: v for k, v in run.items() if k not in ("history", "versions")}
+        if run.get("history"):
+            training["final_losses"] = {k: round(v[-1], 4) for k, v in run["history"].items()}
+    from kerasgan import data
+
+    path = kerasgan.zoo.save(
+        model,
+        args.name,
+        dataset=args.dataset,
+        description=args.description or f"{model.variant_name} trained on {args.dataset}",
+        training=training,
+        class_names=data.class_names(args.dataset) if model.num_classes else None,
+        zoo_dir=args.zoo_dir,
+        overwrite=args.overwrite,
+    )
+    print(f"Wrote preset {path}")
+    return 0
+
+
+# ----------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kerasgan", description="GANs for Keras 3.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,19 +340,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("variants", help="list the registered GAN variants")
     p.set_defaults(func=_cmd_variants)
 
-    p = sub.add_parser("train", help="train a variant and write samples and a .keras file")
+    p = sub.add_parser("train", help="train a variant; writes grids, curves and a .keras file")
     p.add_argument("variant", help="a registered variant, see `kerasgan variants`")
-    p.add_argument("--dataset", default="fashion_mnist", help="dataset name or IDX folder")
+    p.add_argument("--dataset", default="fashion_mnist", help="dataset name or path")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--steps-per-epoch", type=int, default=None)
     p.add_argument("--latent-dim", type=int, default=None)
-    p.add_argument("--samples", type=int, default=64, help="images in the sample grid")
+    p.add_argument("--num-classes", type=int, default=None, help="for conditional variants")
+    p.add_argument("--samples", type=int, default=64, help="images in each sample grid")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", default=None, help="output folder (default runs/VARIANT)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--jit", dest="jit", action="store_true", default=True, help="XLA (default)")
     p.add_argument("--no-jit", dest="jit", action="store_false", help="no XLA")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("sample", help="write a grid (and arrays) of generated images")
+    p.add_argument("model", help="a .keras file or a zoo preset name")
+    p.add_argument("-n", type=int, default=64, help="number of images")
+    p.add_argument("--labels", default=None, help="class ids or names, e.g. 7 or sneaker,bag")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
+    p.add_argument("--npz", default=None, help="also write the images as a .npz")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("zoo", help="prebuilt models: list, show, export")
+    zoo = p.add_subparsers(dest="zoo_command", required=True)
+    zoo.add_parser("list", help="the available presets")
+    q = zoo.add_parser("show", help="a preset's metadata")
+    q.add_argument("name")
+    q = zoo.add_parser("export", help="turn a trained .keras model into a preset")
+    q.add_argument("model", help="a .keras file")
+    q.add_argument("name", help="preset name, e.g. dcgan-fashion-mnist")
+    q.add_argument("--dataset", required=True)
+    q.add_argument("--run", default=None, help="the run.json written by `kerasgan train`")
+    q.add_argument("--description", default=None)
+    q.add_argument("--zoo-dir", default=None)
+    q.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_cmd_zoo)
     return parser
 
 
@@ -170,7 +389,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (UserError, ValueError, FileNotFoundError, TypeError) as e:
-        print(f"kerasgan: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).split())
+        print(f"kerasgan: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kerasgan: interrupted", file=sys.stderr)

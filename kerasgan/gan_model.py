@@ -556,6 +556,21 @@ class GANModel(keras.Model):
         images = self.predict(inputs, batch_size=min(batch_size, n), verbose=0)
         return np.asarray(images, dtype="float32")
 
+    def save_sample_grid(self, path, n: int = 64, seed: int | None = 0) -> str:
+        """Writes a PNG grid of `n` samples; a conditional model gets one row per class.
+
+        A fixed `seed` gives grids that are comparable across epochs.
+        """
+        from kerasgan.utils import save_grid
+
+        if self.num_classes is None:
+            return save_grid(self.generate(n, seed=seed), path)
+        per_class = max(1, n // self.num_classes)
+        labels = np.repeat(np.arange(self.num_classes, dtype="int32"), per_class)
+        return save_grid(
+            self.generate(len(labels), labels=labels, seed=seed), path, ncols=per_class
+        )
+
     def _generation_labels(self, n, labels):
         if labels is None:
             return np.arange(n, dtype="int32") % self.num_classes

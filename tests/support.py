@@ -42,3 +42,44 @@ def weights_of(model) -> list:
 
 def changed(before, after) -> bool:
     return any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+_JUDGE = {}
+
+
+def fashion_judge():
+    """A small CNN trained on half of real Fashion-MNIST for one epoch (~80-85% test
+    accuracy), cached for the session: the referee of "does it look like clothing"."""
+    if "model" in _JUDGE:
+        return _JUDGE["model"], _JUDGE["accuracy"]
+    import keras
+
+    from kerasgan import data
+
+    x, y = data.load_arrays("fashion_mnist", "train")
+    xt, yt = data.load_arrays("fashion_mnist", "test")
+    keras.utils.set_random_seed(0)
+    clf = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, strides=2, activation="relu"),
+            keras.layers.Conv2D(64, 3, strides=2, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    clf.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
+    clf.fit(x[:30000], y[:30000], batch_size=128, epochs=1, verbose=0)
+    _, accuracy = clf.evaluate(xt, yt, verbose=0)
+    _JUDGE.update(model=clf, accuracy=accuracy)
+    return clf, accuracy
+
+
+def judge_probabilities(images):
+    import keras
+
+    clf, _ = fashion_judge()
+    return keras.ops.convert_to_numpy(keras.ops.softmax(clf.predict(images, verbose=0)))

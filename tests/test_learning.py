@@ -12,6 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from support import fashion_judge, judge_probabilities
 
 import kerasgan
 from kerasgan import data
@@ -30,30 +31,14 @@ def real():
 
 
 @pytest.fixture(scope="module")
-def judge(real):
-    (x, y), (xt, yt) = real
-    keras.utils.set_random_seed(0)
-    clf = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            keras.layers.Conv2D(32, 3, strides=2, activation="relu"),
-            keras.layers.Conv2D(64, 3, strides=2, activation="relu"),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(10),
-        ]
-    )
-    clf.compile(
-        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
-    )
-    clf.fit(x[:30000], y[:30000], batch_size=128, epochs=1, verbose=0)
-    _, accuracy = clf.evaluate(xt, yt, verbose=0)
+def judge():
+    clf, accuracy = fashion_judge()
     assert accuracy > 0.75, f"the judge itself is too weak ({accuracy:.3f})"
     return clf
 
 
 def probabilities(clf, images):
-    return keras.ops.convert_to_numpy(keras.ops.softmax(clf.predict(images, verbose=0)))
+    return judge_probabilities(images)
 
 
 def class_score(p):

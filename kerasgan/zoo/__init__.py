@@ -1,0 +1,294 @@
+"""The model zoo: prebuilt, really trained GANs that load in one call, offline.
+
+A preset is a folder `zoo/<name>/` holding
+
+- `config.json`               the `GANModel` config (variant, both networks),
+- `generator.weights.h5`      generator weights (batch-norm statistics included),
+- `discriminator.weights.h5`  discriminator weights (for fine-tuning with `fit`),
+- `metadata.json`             variant, dataset, training protocol, versions,
+                              sha256 of every file above, scores,
+- `README.md`                 the model card,
+- `samples.png`               a sample grid.
+
+>>> gan = kerasgan.zoo.load("dcgan-fashion-mnist")
+>>> images = gan.generate(16, seed=0)
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+from kerasgan.zoo.card import write_model_card
+
+CONFIG_FILE = "config.json"
+GENERATOR_WEIGHTS_FILE = "generator.weights.h5"
+DISCRIMINATOR_WEIGHTS_FILE = "discriminator.weights.h5"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "README.md"
+SAMPLES_FILE = "samples.png"
+#: Files whose sha256 is recorded in metadata.json and verified on load.
+CHECKED_FILES = (CONFIG_FILE, GENERATOR_WEIGHTS_FILE, DISCRIMINATOR_WEIGHTS_FILE)
+#: Environment variable with extra zoo folders (os.pathsep-separated), searched first.
+ZOO_PATH_ENV = "KERASGAN_ZOO"
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+__all__ = ["ZooError", "info", "list", "load", "save", "zoo_dirs"]
+
+_builtin_list = list
+
+
+class ZooError(ValueError):
+    """A preset is missing, corrupt, or cannot be written."""
+
+
+def zoo_dirs() -> _builtin_list:
+    """Folders searched for presets, in order.
+
+    `$KERASGAN_ZOO` entries, then the repository's `zoo/` folder (source
+    checkouts and editable installs), then `<prefix>/share/kerasgan/zoo`
+    (regular installs).
+    """
+    dirs = [d for d in os.environ.get(ZOO_PATH_ENV, "").split(os.pathsep) if d]
+    here = os.path.dirname(os.path.abspath(__file__))
+    dirs.append(os.path.normpath(os.path.join(here, "..", "..", "zoo")))
+    dirs.append(os.path.join(sys.prefix, "share", "kerasgan", "zoo"))
+    return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
+
+
+def _is_preset(folder) -> bool:
+    return os.path.isfile(os.path.join(folder, METADATA_FILE))
+
+
+def list(details: bool = False):  # noqa: A001 - the zoo's public verb
+    """Names of the available presets (sorted); with `details`, `{name: description}`."""
+    found = {}
+    for root in zoo_dirs():
+        for name in sorted(os.listdir(root)):
+            folder = os.path.join(root, name)
+            if name not in found and _is_preset(folder):
+                found[name] = folder
+    if not details:
+        return sorted(found)
+    out = {}
+    for name, folder in sorted(found.items()):
+        try:
+            out[name] = _read_metadata(folder).get("description", "")
+        except ZooError as e:
+            out[name] = f"(unreadable: {e})"
+    return out
+
+
+def _resolve(name_or_path) -> str:
+    path = os.fspath(name_or_path)
+    if os.path.isdir(path):
+        if not _is_preset(path):
+            raise ZooError(
+                f"{path} is not a zoo preset: it has no {METADATA_FILE}. A preset folder is "
+                "written by kerasgan.zoo.save(model, name)."
+            )
+        return path
+    for root in zoo_dirs():
+        folder = os.path.join(root, path)
+        if _is_preset(folder):
+            return folder
+    available = ", ".join(list()) or "(none found)"
+    raise ZooError(
+        f"Unknown zoo preset {path!r}. Available: {available}. Searched: "
+        f"{', '.join(zoo_dirs()) or '(no zoo folder)'}; add folders with ${ZOO_PATH_ENV}."
+    )
+
+
+def _read_metadata(folder) -> dict:
+    path = os.path.join(folder, METADATA_FILE)
+    try:
+        with open(path) as f:
+            metadata = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ZooError(f"Cannot read {path}: {e}. The preset is corrupt; restore it.") from None
+    if not isinstance(metadata, dict) or "sha256" not in metadata:
+        raise ZooError(f"{path} has no 'sha256' record; the preset is corrupt; restore it.")
+    return metadata
+
+
+def sha256_of(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify(folder, metadata) -> None:
+    for name in CHECKED_FILES:
+        path = os.path.join(folder, name)
+        expected = metadata["sha256"].get(name)
+        if not os.path.isfile(path):
+            raise ZooError(f"Preset {folder} is missing {name}; restore the preset folder.")
+        if expected is None:
+            raise ZooError(f"{METADATA_FILE} in {folder} records no sha256 for {name}.")
+        actual = sha256_of(path)
+        if actual != expected:
+            raise ZooError(
+                f"Checksum mismatch for {path}: expected sha256 {expected[:16]}..., got "
+                f"{actual[:16]}.... The file is corrupt or was modified; restore it (e.g. "
+                "git checkout zoo/) or re-create the preset with kerasgan.zoo.save."
+            )
+
+
+def info(name_or_path) -> dict:
+    """The metadata of a preset (`metadata.json`), plus its folder as `path`."""
+    folder = _resolve(name_or_path)
+    metadata = _read_metadata(folder)
+    metadata["path"] = folder
+    return metadata
+
+
+def load(name_or_path, compile: bool = True, jit_compile="auto"):
+    """Loads a preset as a `GANModel`, ready to `generate` and to fine-tune with `fit`.
+
+    Verifies the sha256 of the config and weights first.
+
+    Args:
+        name_or_path: a preset name from `kerasgan.zoo.list()` or a preset folder.
+        compile: compile with the variant's paper optimizers (fresh state).
+        jit_compile: passed to `compile`.
+    """
+    import keras
+
+    import kerasgan  # noqa: F401 - registers the variant classes for deserialization
+
+    folder = _resolve(name_or_path)
+    metadata = _read_metadata(folder)
+    _verify(folder, metadata)
+    with open(os.path.join(folder, CONFIG_FILE)) as f:
+        config = json.load(f)
+    try:
+        model = keras.saving.deserialize_keras_object(config)
+        model.generator.load_weights(os.path.join(folder, GENERATOR_WEIGHTS_FILE))
+        model.discriminator.load_weights(os.path.join(folder, DISCRIMINATOR_WEIGHTS_FILE))
+    except Exception as e:  # version skew, a plugin variant not installed, ...
+        raise ZooError(
+            f"Could not rebuild preset {folder} (variant {metadata.get('variant')!r}): {e}"
+        ) from e
+    if compile:
+        model.compile(jit_compile=jit_compile)
+    return model
+
+
+def _library_versions() -> dict:
+    import keras
+    import numpy
+    import tensorflow
+
+    import kerasgan
+
+    return {
+        "kerasgan": kerasgan.__version__,
+        "keras": keras.__version__,
+        "tensorflow": tensorflow.__version__,
+        "numpy": numpy.__version__,
+        "python": sys.version.split()[0],
+    }
+
+
+def save(
+    model,
+    name: str,
+    *,
+    dataset: str,
+    description: str = "",
+    training: dict | None = None,
+    scores: dict | None = None,
+    class_names=None,
+    zoo_dir: str | None = None,
+    overwrite: bool = False,
+    sample_seed: int = 0,
+) -> str:
+    """Writes `model` as preset `name` and returns its folder.
+
+    The folder is written next to its final place and moved in at the end,
+    so an error leaves any existing preset untouched.
+
+    Args:
+        model: a `GANModel`.
+        name: preset name (lowercase letters, digits, `-`, `_`, `.`).
+        dataset: the training data, e.g. "fashion_mnist".
+        description: one line for `kerasgan zoo list`.
+        training: the training protocol (steps, batch size, epochs, seed,
+            wall time, hardware, command...), stored as is.
+        scores: measured scores with their protocol, stored as is.
+        class_names: names of the classes of a conditional model.
+        zoo_dir: where to write (default: the repository's `zoo/`).
+        overwrite: replace an existing preset of that name.
+        sample_seed: seed of the sample grid.
+    """
+    from kerasgan.gan_model import GANModel
+
+    if not isinstance(model, GANModel):
+        raise ZooError(f"zoo.save expects a kerasgan GANModel; got {type(model).__name__}.")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ZooError(
+            f"Invalid preset name {name!r}: use lowercase letters, digits, '-', '_' or '.', "
+            "e.g. 'dcgan-fashion-mnist'."
+        )
+    if zoo_dir is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        zoo_dir = os.path.normpath(os.path.join(here, "..", "..", "zoo"))
+    target = os.path.join(zoo_dir, name)
+    if os.path.exists(target) and not overwrite:
+        raise ZooError(f"Preset {target} exists; pass overwrite=True to replace it.")
+    try:
+        os.makedirs(zoo_dir, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{name}.", dir=zoo_dir)
+    except OSError as e:
+        raise ZooError(f"Cannot write to zoo folder {zoo_dir}: {e.strerror}.") from None
+    try:
+        import keras
+
+        with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
+            json.dump(keras.saving.serialize_keras_object(model), f, indent=1)
+        model.generator.save_weights(os.path.join(tmp, GENERATOR_WEIGHTS_FILE))
+        model.discriminator.save_weights(os.path.join(tmp, DISCRIMINATOR_WEIGHTS_FILE))
+        model.save_sample_grid(
+            os.path.join(tmp, SAMPLES_FILE), n=100 if model.num_classes else 64, seed=sample_seed
+        )
+        metadata = {
+            "name": name,
+            "description": description,
+            "variant": model.variant_name,
+            "dataset": dataset,
+            "image_shape": [int(d) for d in model.image_shape],
+            "latent_dim": model.latent_dim,
+            "num_classes": model.num_classes,
+            "class_names": None if class_names is None else [str(c) for c in class_names],
+            "training": training or {},
+            "scores": scores or {},
+            "versions": _library_versions(),
+            "sample_grid": {"file": SAMPLES_FILE, "seed": sample_seed},
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "sha256": {f: sha256_of(os.path.join(tmp, f)) for f in CHECKED_FILES},
+            "bytes": {f: os.path.getsize(os.path.join(tmp, f)) for f in CHECKED_FILES},
+        }
+        with open(os.path.join(tmp, METADATA_FILE), "w") as f:
+            json.dump(metadata, f, indent=2)
+        write_model_card(os.path.join(tmp, CARD_FILE), metadata)
+        os.chmod(tmp, 0o755)
+        if os.path.exists(target):
+            old = tempfile.mkdtemp(prefix=f".{name}.old.", dir=zoo_dir)
+            os.replace(target, os.path.join(old, name))
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,163 @@
+"""The zoo: save/load round trips, checksums, clear errors, and the shipped presets."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from support import judge_probabilities, random_images
+
+import kerasgan
+from kerasgan import zoo
+
+SHIPPED = ("dcgan-fashion-mnist", "wgan-gp-fashion-mnist", "cgan-fashion-mnist")
+
+
+@pytest.fixture
+def tiny_zoo(tmp_path, monkeypatch):
+    """A zoo folder on $KERASGAN_ZOO holding one tiny conditional preset."""
+    gan = kerasgan.create("cgan", image_shape=(16, 16, 1), num_classes=3, base_filters=4, seed=0)
+    gan.compile(jit_compile=False)
+    gan.fit(random_images(8, (16, 16, 1)), np.arange(8) % 3, batch_size=4, verbose=0)
+    root = tmp_path / "zoo"
+    zoo.save(
+        gan,
+        "tiny-cgan",
+        dataset="random",
+        description="A tiny test preset.",
+        training={"steps": 2},
+        class_names=["a", "b", "c"],
+        zoo_dir=str(root),
+    )
+    monkeypatch.setenv(zoo.ZOO_PATH_ENV, str(root))
+    return gan, root
+
+
+def test_save_writes_a_complete_preset(tiny_zoo):
+    _, root = tiny_zoo
+    folder = root / "tiny-cgan"
+    names = sorted(os.listdir(folder))
+    assert names == sorted(
+        [
+            zoo.CONFIG_FILE,
+            zoo.GENERATOR_WEIGHTS_FILE,
+            zoo.DISCRIMINATOR_WEIGHTS_FILE,
+            zoo.METADATA_FILE,
+            zoo.CARD_FILE,
+            zoo.SAMPLES_FILE,
+        ]
+    )
+    meta = json.loads((folder / zoo.METADATA_FILE).read_text())
+    assert meta["variant"] == "cgan" and meta["dataset"] == "random"
+    assert meta["image_shape"] == [16, 16, 1] and meta["num_classes"] == 3
+    assert meta["class_names"] == ["a", "b", "c"] and meta["training"] == {"steps": 2}
+    for name in zoo.CHECKED_FILES:
+        assert meta["sha256"][name] == zoo.sha256_of(folder / name)
+    assert {"keras", "tensorflow", "kerasgan"} <= set(meta["versions"])
+    assert (folder / zoo.SAMPLES_FILE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    card = (folder / zoo.CARD_FILE).read_text()
+    assert "# tiny-cgan" in card and 'kerasgan.zoo.load("tiny-cgan")' in card
+    assert not [n for n in os.listdir(root) if n.startswith(".")]  # no temp folders left
+
+
+def test_load_round_trip(tiny_zoo):
+    gan, _ = tiny_zoo
+    assert "tiny-cgan" in zoo.list()
+    assert zoo.list(details=True)["tiny-cgan"] == "A tiny test preset."
+    loaded = zoo.load("tiny-cgan")
+    assert type(loaded) is type(gan) and loaded.num_classes == 3
+    np.testing.assert_array_equal(
+        loaded.generate(6, labels=[0, 1, 2, 0, 1, 2], seed=3),
+        gan.generate(6, labels=[0, 1, 2, 0, 1, 2], seed=3),
+    )
+    for a, b in zip(gan.discriminator.weights, loaded.discriminator.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # Ready to fine-tune.
+    history = loaded.fit(random_images(8, (16, 16, 1)), np.arange(8) % 3, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0])
+    assert zoo.info("tiny-cgan")["path"].endswith("tiny-cgan")
+
+
+def test_corrupt_or_missing_files_give_clear_errors(tiny_zoo):
+    _, root = tiny_zoo
+    folder = root / "tiny-cgan"
+    weights = folder / zoo.GENERATOR_WEIGHTS_FILE
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(zoo.ZooError, match="Checksum mismatch for .*generator.weights.h5"):
+        zoo.load("tiny-cgan")
+    weights.unlink()
+    with pytest.raises(zoo.ZooError, match="missing generator.weights.h5"):
+        zoo.load("tiny-cgan")
+    (folder / zoo.METADATA_FILE).write_text("{not json")
+    with pytest.raises(zoo.ZooError, match="Cannot read .*metadata.json"):
+        zoo.load("tiny-cgan")
+
+
+def test_unknown_and_invalid_names(tiny_zoo, tmp_path):
+    with pytest.raises(zoo.ZooError, match=r"Unknown zoo preset 'nope'\. Available: .*tiny-cgan"):
+        zoo.load("nope")
+    with pytest.raises(zoo.ZooError, match="not a zoo preset"):
+        zoo.load(str(tmp_path))
+    gan, root = tiny_zoo
+    with pytest.raises(zoo.ZooError, match="Invalid preset name"):
+        zoo.save(gan, "Bad Name", dataset="x", zoo_dir=str(root))
+    with pytest.raises(zoo.ZooError, match="exists; pass overwrite=True"):
+        zoo.save(gan, "tiny-cgan", dataset="x", zoo_dir=str(root))
+
+
+def test_failed_overwrite_keeps_the_old_preset(tiny_zoo, monkeypatch):
+    gan, root = tiny_zoo
+    before = {n: (root / "tiny-cgan" / n).read_bytes() for n in os.listdir(root / "tiny-cgan")}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(gan, "save_sample_grid", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        zoo.save(gan, "tiny-cgan", dataset="x", zoo_dir=str(root), overwrite=True)
+    after = {n: (root / "tiny-cgan" / n).read_bytes() for n in os.listdir(root / "tiny-cgan")}
+    assert after == before
+    assert not [n for n in os.listdir(root) if n.startswith(".")]
+    zoo.load("tiny-cgan")  # still valid
+
+
+# ------------------------------------------------------------------ shipped presets
+def test_shipped_presets_are_listed_small_and_verified():
+    assert set(SHIPPED) <= set(zoo.list())
+    for name in SHIPPED:
+        meta = zoo.info(name)
+        assert meta["dataset"] == "fashion_mnist"
+        assert meta["training"]["generator_steps"] >= 1000
+        assert meta["training"]["batch_size"] > 0 and "wall_time_s" in meta["training"]
+        size = sum(os.path.getsize(os.path.join(meta["path"], f)) for f in os.listdir(meta["path"]))
+        assert size < 10 * 2**20, f"{name} is {size / 2**20:.1f} MiB"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_presets_generate_clothing(name):
+    gan = zoo.load(name)
+    images = gan.generate(500, seed=0)
+    assert images.shape == (500, 28, 28, 1)
+    p = judge_probabilities(images)
+    marginal = p.mean(0)
+    score = float(np.exp(np.mean(np.sum(p * (np.log(p + 1e-12) - np.log(marginal + 1e-12)), 1))))
+    print(name, "judge class score", score)  # real test images ~6, noise ~1.1
+    assert score > 3.0
+    assert len(np.unique(p.argmax(1))) >= 8
+
+
+@pytest.mark.slow
+def test_cgan_preset_draws_the_requested_class():
+    gan = zoo.load("cgan-fashion-mnist")
+    names = zoo.info("cgan-fashion-mnist")["class_names"]
+    assert names[7] == "Sneaker"
+    for label in range(10):
+        p = judge_probabilities(gan.generate(50, labels=label, seed=1))
+        hit = float(np.mean(p.argmax(1) == label))
+        print(names[label], hit)
+        assert hit > 0.6, f"{names[label]}: only {hit:.0%} judged as requested"
