@@ -34,6 +34,12 @@ def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
     return grid
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_grid(images, path: str | os.PathLike, ncols: int | None = None) -> str:
     """Writes `make_grid(images)` as a PNG, atomically; returns the path."""
     path = os.fspath(path)
@@ -44,6 +50,7 @@ def save_grid(images, path: str | os.PathLike, ncols: int | None = None) -> str:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(png)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
