@@ -1,5 +1,7 @@
-"""Small helpers: image grids."""
+"""Small helpers: image grids, loss curves, atomic writes."""
 
+from kerasgan.utils.files import write_atomically
 from kerasgan.utils.image_grid import make_grid, save_grid
+from kerasgan.utils.plot import render_curves, save_curves
 
-__all__ = ["make_grid", "save_grid"]
+__all__ = ["make_grid", "render_curves", "save_curves", "save_grid", "write_atomically"]

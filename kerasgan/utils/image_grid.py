@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
+
+from kerasgan.utils.files import write_atomically
 
 
 def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
@@ -34,26 +35,6 @@ def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
     return grid
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_grid(images, path: str | os.PathLike, ncols: int | None = None) -> str:
     """Writes `make_grid(images)` as a PNG, atomically; returns the path."""
-    path = os.fspath(path)
-    png = tf.io.encode_png(make_grid(images, ncols)).numpy()
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(png)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    return write_atomically(tf.io.encode_png(make_grid(images, ncols)).numpy(), path)
