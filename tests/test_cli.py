@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -55,7 +57,12 @@ def test_train_writes_model_and_sample_grids(tmp_path, variant):
         ]
     )
     assert code == 0
-    for name in ("samples.png", "samples_epoch_001.png", "samples_epoch_002.png"):
+    for name in (
+        "samples.png",
+        "samples_epoch_001.png",
+        "samples_epoch_002.png",
+        "loss_curves.png",
+    ):
         png = (out / name).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
     run = json.loads((out / "run.json").read_text())
@@ -90,3 +97,175 @@ def test_sample_grid_layout():
     grid = make_grid(images, ncols=3, padding=1)
     assert grid.shape == (2 * 5 + 1, 3 * 5 + 1, 1) and grid.dtype == np.uint8
     assert grid[1, 1, 0] == 0 and grid[-2, 4 + 5, 0] == 255  # first and last pixel
+
+
+# ------------------------------------------------------------------------ sample / zoo
+@pytest.fixture
+def tiny_preset(tmp_path, monkeypatch):
+    gan = kerasgan.create("cgan", image_shape=(16, 16, 1), num_classes=3, base_filters=4, seed=0)
+    root = tmp_path / "zoo"
+    kerasgan.zoo.save(
+        gan,
+        "tiny",
+        dataset="random",
+        description="Tiny.",
+        class_names=["T-shirt/top", "Sneaker", "Ankle boot"],
+        zoo_dir=str(root),
+    )
+    monkeypatch.setenv(kerasgan.zoo.ZOO_PATH_ENV, str(root))
+    return gan
+
+
+def test_sample_from_zoo_with_label_names_and_npz(tiny_preset, tmp_path, capsys):
+    out, npz = tmp_path / "grid.png", tmp_path / "s.npz"
+    code = cli.main(
+        [
+            "sample",
+            "tiny",
+            "-n",
+            "6",
+            "--labels",
+            "sneaker",
+            "--seed",
+            "3",
+            "-o",
+            str(out),
+            "--npz",
+            str(npz),
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    arrays = np.load(npz)
+    assert arrays["images"].shape == (6, 16, 16, 1)
+    np.testing.assert_array_equal(arrays["labels"], [1] * 6)
+    np.testing.assert_allclose(
+        arrays["images"], tiny_preset.generate(6, labels=1, seed=3), atol=1e-6
+    )
+    assert (
+        cli.main(
+            [
+                "sample",
+                "tiny",
+                "-n",
+                "4",
+                "--labels",
+                "0,ankle_boot",
+                "-o",
+                str(out),
+                "--npz",
+                str(npz),
+            ]
+        )
+        == 0
+    )
+    np.testing.assert_array_equal(np.load(npz)["labels"], [0, 0, 2, 2])
+
+
+def test_sample_from_keras_file(tmp_path):
+    gan = kerasgan.create("dcgan", image_shape=(16, 16, 1), base_filters=4)
+    gan.compile(jit_compile=False)
+    path = tmp_path / "m.keras"
+    gan.save(path)
+    out = tmp_path / "g.png"
+    assert cli.main(["sample", str(path), "-n", "4", "-o", str(out)]) == 0
+    assert out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sample", "no-such-preset"], "Unknown zoo preset 'no-such-preset'"),
+        (["sample", "missing.keras"], "No such model file"),
+        (["sample", "tiny", "--labels", "bag"], "Unknown label 'bag'"),
+        (["sample", "tiny", "--labels", "9"], r"class ids in \[0, 2\]"),
+        (["sample", "tiny", "-n", "5", "--labels", "0,1"], "not a multiple"),
+        (["sample", "tiny", "-n", "0"], "positive number"),
+        (["zoo", "show", "nope"], "Unknown zoo preset"),
+    ],
+)
+def test_sample_and_zoo_errors_are_one_line(tiny_preset, tmp_path, capsys, argv, message):
+    argv = argv + (["-o", str(tmp_path / "x.png")] if argv[0] == "sample" else [])
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("kerasgan: error:") and "\n" not in err
+    assert re.search(message, err), err
+
+
+def test_zoo_list_show_export(tiny_preset, tmp_path, capsys):
+    assert cli.main(["zoo", "list"]) == 0
+    assert "tiny" in capsys.readouterr().out
+    assert cli.main(["zoo", "show", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "variant      cgan" in out and "Sneaker" in out
+    gan = kerasgan.create("dcgan", image_shape=(16, 16, 1), base_filters=4)
+    gan.compile(jit_compile=False)
+    gan.save(tmp_path / "m.keras")
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"generator_steps": 5, "history": {"d_loss": [1.0, 0.5]}}))
+    assert (
+        cli.main(
+            [
+                "zoo",
+                "export",
+                str(tmp_path / "m.keras"),
+                "exported",
+                "--dataset",
+                "fashion_mnist",
+                "--run",
+                str(run),
+                "--zoo-dir",
+                str(tmp_path / "zoo"),
+            ]
+        )
+        == 0
+    )
+    meta = kerasgan.zoo.info("exported")
+    assert meta["training"]["generator_steps"] == 5
+    assert meta["training"]["final_losses"] == {"d_loss": 0.5}
+
+
+def test_train_resumes_after_a_real_interruption(tmp_path):
+    """A training process killed after its first epoch continues with --resume."""
+    out = tmp_path / "run"
+    exe = os.path.join(os.path.dirname(sys.executable), "kerasgan")
+    argv = [
+        exe,
+        "train",
+        "dcgan",
+        "--epochs",
+        "3",
+        "--steps-per-epoch",
+        "3",
+        "--batch-size",
+        "8",
+        "--samples",
+        "4",
+        "--seed",
+        "0",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        argv + ["--no-jit"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 240
+    while not (out / "samples_epoch_001.png").exists():
+        assert proc.poll() is None and time.time() < deadline, "training did not reach epoch 1"
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    assert not (out / "dcgan.keras").exists()
+    assert (out / "backup").is_dir()
+    # Without --resume the interrupted run is protected.
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "pass --resume" in result.stderr
+    result = subprocess.run(
+        argv + ["--no-jit", "--resume"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = json.loads((out / "run.json").read_text())
+    assert run["generator_steps"] == 9  # 3 epochs x 3 steps, the first epoch not redone
+    assert len(run["history"]["d_loss"]) == 3
+    assert (out / "samples_epoch_003.png").exists() and (out / "dcgan.keras").exists()
+    assert not (out / "backup").exists()  # removed after a finished run

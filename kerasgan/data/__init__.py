@@ -1,117 +1,275 @@
 """Training data: images scaled to [-1, 1] as `tf.data` pipelines.
 
-`load("fashion_mnist")` reads the local copy installed by the Debian package
-`dataset-fashion-mnist` when present (offline), and otherwise goes through
-tensorflow-datasets. A folder holding the four MNIST-style IDX files loads
-directly by path.
+`load(name_or_path)` tries, in order:
+
+1. a folder of MNIST-style IDX files (`train-images-idx3-ubyte[.gz]`, ...);
+2. a `.npz` file (images under `images`/`x`/`x_train`/`arr_0`, labels under
+   `labels`/`y`/`y_train`/`arr_1`; `x_test`/`y_test` for split="test");
+3. a folder of images (png/jpg/jpeg/bmp/gif), flat or one sub-folder per class;
+4. a dataset name with a local copy (`LOCAL_DIRS`), e.g. "fashion_mnist" from
+   the Debian package `dataset-fashion-mnist`, read offline;
+5. a tensorflow-datasets name (`tfds.load`).
+
+Every failure raises `DataError` (a `ValueError`) saying what was tried and how
+to fix it.
 """
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
 import tensorflow as tf
 
-from kerasgan.data.idx import read_idx
+from kerasgan.data.arrays import array_source, npz_class_names, npz_source, scale_images
+from kerasgan.data.catalog import UnknownDatasetError, tfds_class_names, tfds_source
+from kerasgan.data.errors import DataError, DataNotFoundError
+from kerasgan.data.idx import is_idx_folder, read_idx, read_idx_folder
+from kerasgan.data.images import folder_class_names, image_folder_source
+from kerasgan.data.pipeline import Source, check_image_size, collect, make_dataset
 
-__all__ = ["LOCAL_DIRS", "load", "load_arrays", "read_idx", "scale_images"]
+__all__ = [
+    "LOCAL_DIRS",
+    "DataError",
+    "DataNotFoundError",
+    "class_names",
+    "load",
+    "load_arrays",
+    "read_idx",
+    "scale_images",
+]
 
-#: Local folders searched for a dataset name before tensorflow-datasets.
+#: Local folders (or `.npz` files) searched for a dataset name before tensorflow-datasets.
 LOCAL_DIRS = {
     "fashion_mnist": ["/usr/share/datasets/fashion-mnist"],
 }
 
-_IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+#: How to get a local copy, per dataset name (shown when none is found).
+LOCAL_HINTS = {
+    "fashion_mnist": "install the Debian package dataset-fashion-mnist "
+    "(sudo apt-get install dataset-fashion-mnist)",
+}
+
+#: Class names known without tensorflow-datasets.
+KNOWN_CLASS_NAMES = {
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    "mnist": tuple(str(digit) for digit in range(10)),
+    "cifar10": (
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ),
 }
 
 
-def scale_images(images) -> np.ndarray:
-    """uint8 images `(N, H, W[, C])` in [0, 255] -> float32 `(N, H, W, C)` in [-1, 1]."""
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    return images.astype("float32") / 127.5 - 1.0
+def _looks_like_path(spec: str) -> bool:
+    return spec.startswith(("/", "./", "../", "~", ".\\", "..\\")) or spec.endswith(".npz")
 
 
-def _find_idx(folder, split):
-    names = _IDX_FILES.get(split)
-    if names is None:
-        raise ValueError(f"Unknown split {split!r} for IDX data; use 'train' or 'test'.")
-    found = []
-    for stem in names:
-        for candidate in (stem + ".gz", stem):
-            path = os.path.join(folder, candidate)
-            if os.path.exists(path):
-                found.append(path)
-                break
-        else:
-            raise FileNotFoundError(
-                f"{folder} has no {stem}[.gz]; an IDX dataset folder needs "
-                f"{names[0]}.gz and {names[1]}.gz."
-            )
-    return found
-
-
-def load_arrays(name_or_path: str, split: str = "train"):
-    """`(images, labels)` as numpy arrays: float32 in [-1, 1] and int32.
-
-    Args:
-        name_or_path: a dataset name with a local copy (see `LOCAL_DIRS`), or a
-            folder of MNIST-style IDX files.
-        split: "train" or "test".
-    """
-    if os.path.isdir(os.fspath(name_or_path)):
-        folder = os.fspath(name_or_path)
-    else:
-        folders = [d for d in LOCAL_DIRS.get(name_or_path, []) if os.path.isdir(d)]
-        if not folders:
-            tried = LOCAL_DIRS.get(name_or_path, [])
-            hint = (
-                f" Tried {', '.join(tried)}; on Debian/Ubuntu: "
-                "sudo apt-get install dataset-fashion-mnist."
-                if tried
-                else ""
-            )
-            raise FileNotFoundError(
-                f"No local copy of {name_or_path!r} and it is not a folder.{hint}"
-            )
-        folder = folders[0]
-    image_path, label_path = _find_idx(folder, split)
-    images, labels = read_idx(image_path), read_idx(label_path)
-    if images.shape[0] != labels.shape[0]:
-        raise ValueError(
-            f"{image_path} has {images.shape[0]} images but {label_path} has "
-            f"{labels.shape[0]} labels."
+def _from_folder(folder: str, split: str, resizing: bool, name: str | None = None) -> Source:
+    if is_idx_folder(folder):
+        images, labels = read_idx_folder(folder, split)
+        names = KNOWN_CLASS_NAMES.get(name) if name else None
+        return array_source(
+            images, labels, what=f"IDX files in {folder}", class_names=names and list(names)
         )
-    return scale_images(images), labels.astype("int32")
+    return image_folder_source(folder, split, resizing)
+
+
+def _from_file(path: str, split: str) -> Source:
+    if path.lower().endswith(".npz"):
+        return npz_source(path, split)
+    raise DataError(
+        f"{path} is a file that kerasgan.data cannot read: pass a .npz file, a folder of "
+        "images, or a folder of MNIST-style IDX files."
+    )
+
+
+def _local_name(folder: str) -> str | None:
+    real = os.path.realpath(folder)
+    for name, paths in LOCAL_DIRS.items():
+        if any(os.path.realpath(path) == real for path in paths):
+            return name
+    return None
+
+
+def _resolve(
+    name_or_path, split, *, image_size=None, data_dir=None, download=True, shuffle=False, seed=None
+) -> Source:
+    spec = os.path.expanduser(os.fspath(name_or_path))
+    resizing = image_size is not None
+    if os.path.isdir(spec):
+        return _from_folder(spec, split, resizing, _local_name(spec))
+    if os.path.isfile(spec):
+        return _from_file(spec, split)
+    if _looks_like_path(spec):
+        raise DataNotFoundError(
+            f"No local copy of {spec!r}: there is no such file or folder. Pass a folder of "
+            "images, a .npz file, a folder of MNIST-style IDX files, or a dataset name."
+        )
+    tried = [f"a file or folder named {spec!r}: none in {os.getcwd()}"]
+    for local in LOCAL_DIRS.get(spec, []):
+        if os.path.isdir(local):
+            return _from_folder(local, split, resizing, spec)
+        if os.path.isfile(local):
+            return _from_file(local, split)
+        tried.append(f"local copy {local}: missing")
+    try:
+        return tfds_source(
+            spec, split, data_dir=data_dir, download=download, shuffle=shuffle, seed=seed
+        )
+    except DataError as e:
+        tried.append(str(e))
+        unknown = isinstance(e, UnknownDatasetError)
+    fixes = []
+    if spec in LOCAL_HINTS:
+        fixes.append(LOCAL_HINTS[spec])
+    if unknown:
+        fixes.append(
+            "check the name: tensorflow-datasets names are listed at "
+            "https://www.tensorflow.org/datasets/catalog/overview"
+        )
+    else:
+        dir_arg = f', data_dir="{data_dir}"' if data_dir else ""
+        fixes.append(
+            "download it once with internet access: python -c 'import tensorflow_datasets "
+            f'as tfds; tfds.load("{spec}"{dir_arg})\''
+            + ("" if download else ", then load it (download=False here)")
+        )
+    fixes.append("or pass a folder of images, a .npz file, or a folder of MNIST-style IDX files")
+    lines = [
+        f"Could not load {spec!r} (split {split!r}). Tried:",
+        *(f"  - {item}" for item in tried),
+        "To fix it:",
+        *(f"  - {fix}" for fix in fixes),
+    ]
+    raise DataNotFoundError("\n".join(lines))
+
+
+def class_names(name_or_path, data_dir=None) -> list[str] | None:
+    """Names of the label ids, when known, else None.
+
+    Known for: dataset names in `KNOWN_CLASS_NAMES` (e.g. fashion_mnist) and
+    their local copies, tensorflow-datasets names with a `ClassLabel` "label",
+    image folders with class sub-folders (the sorted sub-folder names), and
+    `.npz` files with a `class_names` or `label_names` key.
+    """
+    spec = os.path.expanduser(os.fspath(name_or_path))
+    if os.path.isdir(spec):
+        name = _local_name(spec)
+        if name in KNOWN_CLASS_NAMES:
+            return list(KNOWN_CLASS_NAMES[name])
+        return None if is_idx_folder(spec) else folder_class_names(spec)
+    if os.path.isfile(spec):
+        return npz_class_names(spec) if spec.lower().endswith(".npz") else None
+    if spec in KNOWN_CLASS_NAMES:
+        return list(KNOWN_CLASS_NAMES[spec])
+    if _looks_like_path(spec):
+        return None
+    return tfds_class_names(spec, data_dir)
+
+
+def load_arrays(
+    name_or_path,
+    split: str = "train",
+    *,
+    image_size=None,
+    data_dir: str | None = None,
+    download: bool = True,
+):
+    """`(images, labels)` as numpy arrays: float32 `(N, H, W, C)` in [-1, 1] and int32.
+
+    Takes the same sources as `load`; `labels` is None for sources without
+    labels (a flat image folder, a `.npz` without labels). Everything is read
+    into memory.
+    """
+    image_size = check_image_size(image_size)
+    source = _resolve(
+        name_or_path, split, image_size=image_size, data_dir=data_dir, download=download
+    )
+    if source.arrays is not None and image_size is None:
+        return source.arrays()
+    ds = make_dataset(
+        source,
+        batch_size=256,
+        conditional=source.has_labels,
+        image_size=image_size,
+        shuffle=False,
+        seed=None,
+        drop_remainder=False,
+    )
+    return collect(ds, source.has_labels)
 
 
 def load(
-    name_or_path: str,
+    name_or_path,
     split: str = "train",
     batch_size: int = 128,
     conditional: bool = False,
+    image_size=None,
     shuffle: bool = True,
     seed: int | None = None,
     drop_remainder: bool = True,
+    *,
+    data_dir: str | None = None,
+    download: bool = True,
 ) -> tf.data.Dataset:
-    """A batched, shuffled, prefetched dataset of images in [-1, 1].
+    """A batched, shuffled, prefetched dataset of float32 images in [-1, 1].
 
     Args:
-        name_or_path: e.g. "fashion_mnist", or a folder of IDX files.
-        split: "train" or "test".
+        name_or_path: a folder of IDX files, a `.npz` file, a folder of images,
+            a dataset name with a local copy (`LOCAL_DIRS`), or a
+            tensorflow-datasets name (see the module docstring for the order).
+        split: "train" or "test" (any tensorflow-datasets split string for
+            tensorflow-datasets names).
         batch_size: images per batch.
-        conditional: also yield integer labels, as `(images, labels)`.
+        conditional: yield `(images, labels)` with int32 labels.
+        image_size: `(h, w)` (or an int for square) to resize every image to
+            (bilinear, antialiased); needed when a source's images vary in size.
         shuffle: shuffle every epoch.
         seed: shuffle seed.
         drop_remainder: drop the last partial batch (keeps one static batch
             shape, so XLA compiles the step once).
+        data_dir: tensorflow-datasets data folder (default: its own default).
+        download: let tensorflow-datasets download data it does not have.
+
+    Raises:
+        DataError: the data could not be found or read; the message says what
+            was tried and how to fix it.
     """
-    images, labels = load_arrays(name_or_path, split)
-    ds = tf.data.Dataset.from_tensor_slices((images, labels) if conditional else images)
-    if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    image_size = check_image_size(image_size)
+    source = _resolve(
+        name_or_path,
+        split,
+        image_size=image_size,
+        data_dir=data_dir,
+        download=download,
+        shuffle=shuffle,
+        seed=seed,
+    )
+    return make_dataset(
+        source,
+        batch_size=batch_size,
+        conditional=conditional,
+        image_size=image_size,
+        shuffle=shuffle,
+        seed=seed,
+        drop_remainder=drop_remainder,
+    )

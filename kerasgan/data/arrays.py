@@ -1,0 +1,181 @@
+"""In-memory sources: numpy arrays, IDX folders and `.npz` files."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import tensorflow as tf
+
+from kerasgan.data.errors import DataError
+from kerasgan.data.pipeline import NO_LABEL, Source
+
+#: `.npz` keys searched for images and labels, in order, per split.
+NPZ_IMAGE_KEYS = {"train": ("images", "x", "x_train", "arr_0"), "test": ("x_test",)}
+NPZ_LABEL_KEYS = {"train": ("labels", "y", "y_train", "arr_1"), "test": ("y_test",)}
+_PAIRED_LABELS = {"images": "labels", "x": "y", "x_train": "y_train", "arr_0": "arr_1"}
+NPZ_CLASS_NAME_KEYS = ("class_names", "label_names")
+
+
+def _with_channels(images: np.ndarray, what: str) -> np.ndarray:
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 2, 3, 4):
+        hint = ""
+        if images.ndim == 4 and images.shape[1] in (1, 3):
+            hint = " It looks channels-first: use np.moveaxis(images, 1, -1)."
+        raise DataError(
+            f"{what} have shape {images.shape}; expected (N, H, W) or (N, H, W, C) "
+            f"with C in 1..4.{hint}"
+        )
+    if images.shape[0] == 0:
+        raise DataError(f"{what} are empty (shape {images.shape}).")
+    return images
+
+
+def _range_kind(images: np.ndarray, what: str) -> str:
+    """'uint8' (0..255 integers), 'unit' (floats in [0, 1]) or 'signed' ([-1, 1])."""
+    if images.dtype == np.uint8:
+        return "uint8"
+    if images.dtype.kind in "iu":
+        lo, hi = int(images.min()), int(images.max())
+        if 0 <= lo and hi <= 255:
+            return "uint8"
+        raise DataError(f"{what} are integers in [{lo}, {hi}]; expected 0..255 (uint8).")
+    if images.dtype.kind == "f":
+        lo, hi = float(images.min()), float(images.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise DataError(f"{what} contain NaN or infinite values.")
+        if 0.0 <= lo and hi <= 1.0:
+            return "unit"
+        if -1.0 <= lo and hi <= 1.0:
+            return "signed"
+        raise DataError(
+            f"{what} are floats in [{lo:.4g}, {hi:.4g}]; expected [0, 1] or [-1, 1] "
+            "(store 0..255 data as uint8, or divide it by 255)."
+        )
+    raise DataError(f"{what} have dtype {images.dtype}; expected uint8 or float images.")
+
+
+def _scale(images: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "uint8":
+        return images.astype("float32") / 127.5 - 1.0
+    if kind == "unit":
+        return images.astype("float32") * 2.0 - 1.0
+    return images.astype("float32")
+
+
+def scale_images(images, what: str = "images") -> np.ndarray:
+    """Images `(N, H, W[, C])` -> float32 `(N, H, W, C)` in [-1, 1].
+
+    uint8 (or integers in 0..255) map x/127.5 - 1; floats in [0, 1] map
+    2x - 1; floats already in [-1, 1] (with negatives) are kept. Anything else
+    raises `DataError`.
+    """
+    images = _with_channels(np.asarray(images), what)
+    return _scale(images, _range_kind(images, what))
+
+
+def _check_labels(labels, count: int, what: str) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or labels.shape[0] != count:
+        raise DataError(
+            f"{what} have shape {labels.shape}; expected ({count},) for {count} images."
+        )
+    if labels.dtype.kind not in "iu":
+        if labels.dtype.kind != "f" or not np.all(labels == np.round(labels)):
+            raise DataError(f"{what} must be integer class ids; got dtype {labels.dtype}.")
+    if labels.min() < 0:
+        raise DataError(f"{what} must be class ids >= 0; found {labels.min()}.")
+    return labels.astype("int32")
+
+
+def array_source(
+    images, labels=None, *, what: str, label_hint: str = "", class_names=None
+) -> Source:
+    """A `Source` over arrays; uint8 stays uint8 in memory and is scaled per batch."""
+    images = _with_channels(np.asarray(images), f"Images of {what}")
+    kind = _range_kind(images, f"Images of {what}")
+    raw = images.astype("uint8", copy=False) if kind == "uint8" else _scale(images, kind)
+    if labels is not None:
+        labels = _check_labels(labels, len(raw), f"Labels of {what}")
+    placeholder = np.full(len(raw), NO_LABEL, "int32")
+
+    def make_elements():
+        return tf.data.Dataset.from_tensor_slices((raw, placeholder if labels is None else labels))
+
+    def convert(image, label):
+        if image.dtype == tf.uint8:
+            image = tf.cast(image, tf.float32) / 127.5 - 1.0
+        return image, label
+
+    return Source(
+        what=what,
+        make_elements=make_elements,
+        convert=convert,
+        size=len(raw),
+        image_shape=tuple(raw.shape[1:]),
+        has_labels=labels is not None,
+        label_hint=label_hint,
+        class_names=class_names,
+        arrays=lambda: (_scale(raw, "uint8") if kind == "uint8" else raw, labels),
+    )
+
+
+def _open_npz(path: str):
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"Could not read {path} as a .npz file: {e}") from None
+    if not hasattr(archive, "files"):
+        raise DataError(f"{path} is a single .npy array, not a .npz archive (np.savez).")
+    return archive
+
+
+def _npz_array(archive, path: str, key: str) -> np.ndarray:
+    try:
+        return archive[key]
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"Could not read key {key!r} of {path}: {e}") from None
+
+
+def npz_class_names(path: str) -> list[str] | None:
+    """Class names stored in a `.npz` under `class_names` / `label_names`, else None."""
+    with _open_npz(path) as archive:
+        for key in NPZ_CLASS_NAME_KEYS:
+            if key in archive.files:
+                return [str(name) for name in _npz_array(archive, path, key).tolist()]
+    return None
+
+
+def npz_source(path: str, split: str) -> Source:
+    """The `split` of a `.npz` file (see `NPZ_IMAGE_KEYS`, `NPZ_LABEL_KEYS`)."""
+    if split not in NPZ_IMAGE_KEYS:
+        raise DataError(f"Unknown split {split!r} for {path}; use 'train' or 'test'.")
+    with _open_npz(path) as archive:
+        keys = list(archive.files)
+        image_key = next((k for k in NPZ_IMAGE_KEYS[split] if k in keys), None)
+        if image_key is None:
+            raise DataError(
+                f"{path} has no {split} images: looked for keys "
+                f"{', '.join(NPZ_IMAGE_KEYS[split])}; its keys are {', '.join(keys) or 'none'}."
+            )
+        label_keys = NPZ_LABEL_KEYS[split]
+        paired = _PAIRED_LABELS.get(image_key, "y_test")
+        label_key = paired if paired in keys else next((k for k in label_keys if k in keys), None)
+        images = _npz_array(archive, path, image_key)
+        labels = None if label_key is None else _npz_array(archive, path, label_key)
+        names = None
+        for key in NPZ_CLASS_NAME_KEYS:
+            if key in keys:
+                names = [str(name) for name in _npz_array(archive, path, key).tolist()]
+    hint = f"Store labels under one of {', '.join(label_keys)}; its keys are {', '.join(keys)}."
+    return array_source(
+        images,
+        labels,
+        what=f"{path} (key {image_key!r})",
+        label_hint=hint,
+        class_names=names,
+    )

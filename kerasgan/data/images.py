@@ -1,0 +1,301 @@
+"""Folders of image files (png, jpg, jpeg, bmp, gif): flat, or one sub-folder per class.
+
+How a folder is read: the file list is gathered first (sorted; sub-folder names
+sorted give the label ids 0..K-1), then each file's size and channel count are
+read from its header only (a few bytes: PNG IHDR, JPEG frame marker, GIF screen
+descriptor, BMP info header), and its end is checked for truncation (a file
+that looks truncated is decoded once, eagerly, to be sure). That is cheap even
+for large folders, finds mixed sizes before training, and names any file that
+is not a valid image or is cut short. The pixels are decoded in the `tf.data`
+pipeline (`tf.io.decode_image`, after the file list is shuffled), so the folder
+never has to fit in memory. Damage inside a complete file (flipped bytes) is
+only found when decoding it, where TensorFlow's error does not name the file.
+
+Channels are kept as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) when every
+file has the same count; a folder that mixes counts is converted to RGB (alpha
+dropped).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from concurrent.futures import ThreadPoolExecutor
+
+import tensorflow as tf
+
+from kerasgan.data.errors import DataError, DataNotFoundError
+from kerasgan.data.pipeline import NO_LABEL, Source
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # by PNG colour type
+_JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOFn markers
+_BMP_CHANNELS = {8: 1, 24: 3, 32: 4}  # by bits per pixel
+
+
+class _Bad(Exception):
+    pass
+
+
+def _is_image(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def class_folders(folder: str) -> list[str]:
+    """Sorted names of the (non-hidden) sub-folders of `folder`: its classes."""
+    return sorted(
+        name
+        for name in os.listdir(folder)
+        if not name.startswith(".") and os.path.isdir(os.path.join(folder, name))
+    )
+
+
+def _images_under(folder: str) -> list[str]:
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [os.path.join(root, name) for name in sorted(names) if _is_image(name)]
+    return found
+
+
+def list_images(folder: str):
+    """`(files, labels, class_names)`; labels and names are None for a flat folder."""
+    entries = sorted(os.listdir(folder))
+    classes = class_folders(folder)
+    loose = [
+        name for name in entries if _is_image(name) and os.path.isfile(os.path.join(folder, name))
+    ]
+    kinds = "/".join(ext[1:] for ext in IMAGE_EXTENSIONS)
+    if not classes:
+        if not loose:
+            state = "is empty" if not entries else f"holds no {kinds} images"
+            raise DataNotFoundError(
+                f"{folder} {state}: a data folder needs images (flat, or one sub-folder "
+                "per class) or MNIST-style IDX files."
+            )
+        return [os.path.join(folder, name) for name in loose], None, None
+    if loose:
+        raise DataError(
+            f"{folder} has both class sub-folders ({', '.join(classes[:3])}) and images at "
+            f"its top level ({', '.join(loose[:2])}): move the loose images into a class "
+            "sub-folder, or point at a folder with one layout."
+        )
+    files, labels = [], []
+    for label, name in enumerate(classes):
+        found = _images_under(os.path.join(folder, name))
+        if not found:
+            raise DataError(
+                f"Class folder {os.path.join(folder, name)} holds no {kinds} images; "
+                "remove it or add images (every sub-folder is a class)."
+            )
+        files += found
+        labels += [label] * len(found)
+    return files, labels, classes
+
+
+def _png(f):
+    head = f.read(33)
+    if len(head) < 33 or head[12:16] != b"IHDR":
+        raise _Bad("corrupt PNG header")
+    width, height = struct.unpack(">II", head[16:24])
+    if head[25] not in _PNG_CHANNELS:
+        raise _Bad(f"unknown PNG colour type {head[25]}")
+    channels = _PNG_CHANNELS[head[25]]
+    while head[25] == 3:  # palette: TensorFlow adds alpha when a tRNS chunk is there
+        chunk = f.read(8)
+        if len(chunk) < 8:
+            raise _Bad("truncated PNG (no image data)")
+        length, kind = struct.unpack(">I4s", chunk)
+        if kind in (b"IDAT", b"tRNS"):
+            channels = 4 if kind == b"tRNS" else 3
+            break
+        f.seek(length + 4, os.SEEK_CUR)
+    return height, width, channels
+
+
+def _jpeg(f):
+    f.read(2)
+    while True:
+        if f.read(1) != b"\xff":
+            raise _Bad("corrupt JPEG (bad marker)")
+        marker = f.read(1)
+        while marker == b"\xff":
+            marker = f.read(1)
+        if not marker:
+            raise _Bad("truncated JPEG")
+        code = marker[0]
+        if code == 0x01 or 0xD0 <= code <= 0xD8:
+            continue  # markers without a length
+        if code in (0xD9, 0xDA):
+            raise _Bad("corrupt JPEG (no frame header before the image data)")
+        length = struct.unpack(">H", f.read(2))[0]
+        if code in _JPEG_FRAMES:
+            _, height, width, components = struct.unpack(">BHHB", f.read(6))
+            return height, width, 1 if components == 1 else 3  # CMYK decodes to RGB
+        f.seek(length - 2, os.SEEK_CUR)
+
+
+def _gif(f):
+    width, height = struct.unpack("<HH", f.read(10)[6:10])
+    return height, width, 3
+
+
+def _bmp(f):
+    head = f.read(30)
+    if struct.unpack("<I", head[14:18])[0] == 12:  # OS/2 BITMAPCOREHEADER
+        width, height, _, bits = struct.unpack("<HHHH", head[18:26])
+    else:
+        width, height = struct.unpack("<ii", head[18:26])
+        bits = struct.unpack("<H", head[28:30])[0]
+    if bits not in _BMP_CHANNELS:
+        raise _Bad(f"{bits}-bit BMP; TensorFlow decodes 8-, 24- and 32-bit BMPs")
+    return abs(height), width, _BMP_CHANNELS[bits]
+
+
+def _looks_complete(f, kind: str, size: int) -> bool:
+    """Cheap truncation check: the end marker of the format (BMP: its declared size)."""
+    if kind == "BMP":
+        f.seek(2)
+        return struct.unpack("<I", f.read(4))[0] <= size
+    tail = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9", "GIF": b";"}[kind]
+    f.seek(max(size - len(tail), 0))
+    return f.read() == tail
+
+
+def _decodes(path: str) -> str | None:
+    """None when TensorFlow decodes the file, else its error's first line."""
+    try:
+        tf.io.decode_image(tf.io.read_file(path), channels=0, expand_animations=False)
+    except (tf.errors.OpError, ValueError) as e:
+        return str(getattr(e, "message", e)).strip().splitlines()[0]
+    return None
+
+
+def read_header(path: str) -> tuple[int, int, int]:
+    """`(height, width, channels)` of an image file, from its header.
+
+    Also checks the file is not truncated (the format's end marker); a file
+    that fails that check is decoded for real, and fails only if that fails.
+
+    Raises:
+        DataError: naming the file, when it is not a readable PNG/JPEG/GIF/BMP.
+    """
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(8)
+            f.seek(0)
+            if magic.startswith(_PNG_SIGNATURE):
+                kind, shape = "PNG", _png(f)
+            elif magic.startswith(b"\xff\xd8"):
+                kind, shape = "JPEG", _jpeg(f)
+            elif magic[:6] in (b"GIF87a", b"GIF89a"):
+                kind, shape = "GIF", _gif(f)
+            elif magic.startswith(b"BM"):
+                kind, shape = "BMP", _bmp(f)
+            else:
+                what = "the file is empty" if not magic else "unknown format"
+                raise _Bad(f"not a PNG, JPEG, GIF or BMP image ({what})")
+            complete = _looks_complete(f, kind, os.fstat(f.fileno()).st_size)
+    except _Bad as e:
+        reason = str(e)
+    except (struct.error, IndexError):
+        reason = "truncated or corrupt header"
+    except OSError as e:
+        reason = e.strerror or str(e)
+    else:
+        problem = None if complete else _decodes(path)
+        if problem is not None:
+            reason = f"truncated or corrupt {kind} data ({problem})"
+        elif shape[0] > 0 and shape[1] > 0:
+            return shape
+        else:
+            reason = f"it says it is {shape[0]}x{shape[1]} pixels"
+    raise DataError(f"Cannot read image {path}: {reason}. Remove or replace the file.")
+
+
+def match_channels(image, channels: int):
+    """A decoded `(H, W, n)` float image with any n in 1..4 -> `channels` channels."""
+    n = tf.shape(image)[-1]
+    color = n >= 3
+    if channels <= 2:
+        weights = tf.constant([0.2989, 0.5870, 0.1140])
+        base = tf.cond(
+            color,
+            lambda: tf.reduce_sum(image[..., :3] * weights, axis=-1, keepdims=True),
+            lambda: image[..., :1],
+        )
+    else:
+        base = tf.cond(color, lambda: image[..., :3], lambda: tf.repeat(image[..., :1], 3, -1))
+    if channels in (2, 4):
+        alpha = tf.cond(
+            tf.equal(n % 2, 0), lambda: image[..., -1:], lambda: tf.ones_like(image[..., :1])
+        )
+        base = tf.concat([base, alpha], axis=-1)
+    return base
+
+
+def folder_class_names(folder: str) -> list[str] | None:
+    """The class sub-folder names of an image folder, or None when it is flat."""
+    return class_folders(folder) or None
+
+
+def image_folder_source(folder: str, split: str, resizing: bool) -> Source:
+    """A `Source` over an image folder (see the module docstring).
+
+    Args:
+        resizing: the caller resizes every image, so sizes may differ.
+    """
+    if split != "train":
+        raise DataError(
+            f"{folder} is a folder of images, which has one split; got split={split!r}. "
+            "Pass the folder holding that split's images instead (split='train')."
+        )
+    files, labels, classes = list_images(folder)
+    with ThreadPoolExecutor(max_workers=min(8, len(files))) as pool:
+        shapes = list(pool.map(read_header, files))
+    counts = {shape[2] for shape in shapes}
+    channels = counts.pop() if len(counts) == 1 else 3
+    height, width = shapes[0][:2]
+    other = next((i for i, shape in enumerate(shapes) if shape[:2] != (height, width)), None)
+    if other is not None:
+        if not resizing:
+            h2, w2 = shapes[other][:2]
+            raise DataError(
+                f"Images in {folder} differ in size: {files[0]} is {height}x{width} but "
+                f"{files[other]} is {h2}x{w2} (height x width); pass image_size=(h, w) "
+                "to resize them all to one size."
+            )
+        height = width = None
+    label_ids = [NO_LABEL] * len(files) if labels is None else labels
+
+    def make_elements():
+        return tf.data.Dataset.from_tensor_slices(
+            (tf.constant(files), tf.constant(label_ids, tf.int32))
+        )
+
+    def convert(path, label):
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=0, dtype=tf.float32, expand_animations=False
+        )
+        image = match_channels(image, channels)
+        if height is not None:
+            same = tf.reduce_all(tf.equal(tf.shape(image)[:2], (height, width)))
+            check = tf.debugging.Assert(
+                same, [path, f"decodes to a size other than its header's {height}x{width}"]
+            )
+            with tf.control_dependencies([check]):
+                image = tf.identity(image)
+        image.set_shape((height, width, channels))
+        return image * 2.0 - 1.0, label
+
+    return Source(
+        what=f"image folder {folder}",
+        make_elements=make_elements,
+        convert=convert,
+        size=len(files),
+        image_shape=(height, width, channels),
+        has_labels=labels is not None,
+        label_hint="Put each class's images in its own sub-folder (sorted names give ids 0..K-1).",
+        class_names=classes,
+    )

@@ -1,0 +1,132 @@
+"""What every source hands over (`Source`), and the shared `tf.data` pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from kerasgan.data.errors import DataError
+
+NO_LABEL = -1
+#: Shuffle buffer for sources of unknown size.
+DEFAULT_SHUFFLE_BUFFER = 10_000
+
+
+@dataclass
+class Source:
+    """One resolved data source, before shuffling, batching and resizing.
+
+    Attributes:
+        what: a short description for messages, e.g. "image folder /data/faces".
+        make_elements: builds the unshuffled dataset of cheap elements (file
+            names, uint8 images): shuffling happens on these, before decoding.
+        convert: maps one element to `(image, label)`: float32 `(H, W, C)` in
+            [-1, 1] and an int32 label (`NO_LABEL` when the source has none).
+        size: the number of examples, when known.
+        image_shape: `(H, W, C)`; None in H or W when images vary in size.
+        has_labels: whether labels are real.
+        label_hint: how to give this kind of source labels (for the error).
+        class_names: names of the label ids, when known.
+        shuffle_buffer: shuffle buffer cap; None shuffles the whole source.
+        arrays: for in-memory sources, returns `(images, labels)` as numpy
+            without a pipeline (`load_arrays` fast path).
+    """
+
+    what: str
+    make_elements: Callable[[], tf.data.Dataset]
+    convert: Callable
+    size: int | None
+    image_shape: tuple
+    has_labels: bool
+    label_hint: str = ""
+    class_names: list[str] | None = None
+    shuffle_buffer: int | None = None
+    arrays: Callable[[], tuple[np.ndarray, np.ndarray | None]] | None = None
+
+
+def check_image_size(image_size) -> tuple[int, int] | None:
+    """None, an int n (-> (n, n)) or `(h, w)` of positive ints -> `(h, w)` or None."""
+    if image_size is None:
+        return None
+    if isinstance(image_size, (int, np.integer)):
+        image_size = (image_size, image_size)
+    try:
+        h, w = (int(v) for v in image_size)
+        ok = h > 0 and w > 0 and all(float(v) == int(v) for v in image_size)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise DataError(f"image_size must be (height, width) of positive ints; got {image_size!r}.")
+    return h, w
+
+
+def resize(image, image_size):
+    """Bilinear, antialiased resize of `(H, W, C)` images in [-1, 1], kept in [-1, 1]."""
+    image = tf.image.resize(image, image_size, method="bilinear", antialias=True)
+    return tf.clip_by_value(image, -1.0, 1.0)
+
+
+def make_dataset(
+    source: Source,
+    *,
+    batch_size: int,
+    conditional: bool,
+    image_size: tuple[int, int] | None,
+    shuffle: bool,
+    seed: int | None,
+    drop_remainder: bool,
+) -> tf.data.Dataset:
+    """shuffle -> decode/scale (+ resize) -> batch -> prefetch."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise DataError(f"batch_size must be a positive int; got {batch_size!r}.")
+    if batch_size < 1:
+        raise DataError(f"batch_size must be a positive int; got {batch_size}.")
+    if conditional and not source.has_labels:
+        raise DataError(
+            f"conditional=True needs labels, but {source.what} has none. "
+            f"{source.label_hint}".strip()
+        )
+    height, width, channels = source.image_shape
+    if image_size is None and (height is None or width is None):
+        raise DataError(
+            f"Images in {source.what} vary in size; pass image_size=(h, w) to resize them."
+        )
+    if drop_remainder and source.size is not None and source.size < batch_size:
+        raise DataError(
+            f"{source.what} has {source.size} examples, fewer than batch_size={batch_size}: "
+            "with drop_remainder=True there would be no batch at all. Lower batch_size "
+            "or pass drop_remainder=False."
+        )
+    if image_size is not None and tuple(image_size) == (height, width):
+        image_size = None  # already that size
+    convert = source.convert
+
+    def finish(*element):
+        image, label = convert(*element)
+        if image_size is not None:
+            image = resize(image, image_size)
+        return (image, label) if conditional else image
+
+    ds = source.make_elements()
+    if shuffle:
+        buffer = source.size or DEFAULT_SHUFFLE_BUFFER
+        if source.shuffle_buffer is not None:
+            buffer = min(buffer, source.shuffle_buffer)
+        ds = ds.shuffle(max(int(buffer), 1), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def collect(ds: tf.data.Dataset, with_labels: bool):
+    """Every batch of an unshuffled dataset as numpy `(images, labels or None)`."""
+    images, labels = [], []
+    for batch in ds.as_numpy_iterator():
+        images.append(batch[0] if with_labels else batch)
+        if with_labels:
+            labels.append(batch[1])
+    if not images:
+        raise DataError("The data source is empty.")
+    return np.concatenate(images), (np.concatenate(labels) if with_labels else None)
