@@ -216,6 +216,29 @@ def test_create_with_mismatched_custom_networks_fails():
 
 
 # ------------------------------------------------------------------ plugins
+def _pip_install(src, target):
+    """A real, offline `pip install --target` of a local package."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _install_plugin(tmp_path, dist, modules, entry_points):
     """Writes a plugin distribution into tmp_path and pip-installs it (offline)."""
     src = tmp_path / f"{dist}_src"
@@ -242,25 +265,7 @@ def _install_plugin(tmp_path, dist, modules, entry_points):
         + eps
         + f"\n\n[tool.setuptools]\npy-modules = [{py_modules}]\n"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    _pip_install(src, target)
     return target
 
 
@@ -389,24 +394,7 @@ EXAMPLE_PLUGIN = os.path.join(os.path.dirname(__file__), "..", "examples", "plug
 def test_example_plugin_package(tmp_path, monkeypatch, clean_registry):
     """The shipped example plugin installs, registers, shows in the CLI and trains with XLA."""
     target = tmp_path / "site"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            EXAMPLE_PLUGIN,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    _pip_install(EXAMPLE_PLUGIN, target)
     _activate(monkeypatch, target)
     kerasgan.load_plugins(force=True)
     assert "hinge_r1" in kerasgan.list_variants()
