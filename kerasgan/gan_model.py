@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import keras
 import numpy as np
 from keras import ops
@@ -190,56 +188,16 @@ class GANModel(keras.Model):
         **overrides,
     ):
         """Builds this variant with its default networks (see `kerasgan.create`)."""
-        if num_classes is not None and not cls.conditional:
-            raise ValueError(
-                f"The {cls.variant_name!r} variant is unconditional and takes no num_classes; "
-                "use a conditional variant such as 'cgan' for class-conditional samples."
-            )
-        model_params = set()
-        for klass in cls.__mro__:
-            if klass is keras.Model:
-                break
-            if "__init__" in vars(klass):
-                model_params |= set(inspect.signature(klass.__init__).parameters)
-        model_params |= {"name", "dtype", "trainable"}
-        model_kwargs = {k: v for k, v in overrides.items() if k in model_params}
-        builder_kwargs = {k: v for k, v in overrides.items() if k not in model_params}
-        g_params = set(inspect.signature(cls.build_generator).parameters)
-        d_params = set(inspect.signature(cls.build_discriminator).parameters)
-        unknown = set(builder_kwargs) - g_params - d_params
-        if unknown:
-            allowed = sorted((model_params | g_params | d_params) - {"self", "kwargs", "args"})
-            raise TypeError(
-                f"create({cls.variant_name!r}) got unexpected argument(s) {sorted(unknown)}; "
-                f"valid ones: {', '.join(allowed)}."
-            )
-        if image_shape is None:
-            if generator is not None:
-                image_shape = tuple(generator.outputs[0].shape[1:])
-            elif discriminator is not None:
-                image_shape = tuple(discriminator.inputs[0].shape[1:])
-            else:
-                raise ValueError(
-                    f"create({cls.variant_name!r}) needs image_shape=(height, width, "
-                    "channels), e.g. (28, 28, 1), to build its default networks."
-                )
-        if latent_dim is None:
-            if generator is not None:
-                latent_dim = int(generator.inputs[0].shape[-1])
-            else:
-                latent_dim = cls.default_latent_dim
-        if generator is None:
-            kw = {k: v for k, v in builder_kwargs.items() if k in g_params}
-            generator = cls.build_generator(image_shape, latent_dim, num_classes, **kw)
-        if discriminator is None:
-            kw = {k: v for k, v in builder_kwargs.items() if k in d_params}
-            discriminator = cls.build_discriminator(image_shape, num_classes, **kw)
-        return cls(
-            generator=generator,
-            discriminator=discriminator,
+        from kerasgan.factory import build_variant
+
+        return build_variant(
+            cls,
+            image_shape=image_shape,
             latent_dim=latent_dim,
             num_classes=num_classes,
-            **model_kwargs,
+            generator=generator,
+            discriminator=discriminator,
+            **overrides,
         )
 
     # ------------------------------------------------------------------ checks
