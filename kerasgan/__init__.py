@@ -13,7 +13,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from kerasgan import architectures, data, losses, regularizers, utils, zoo  # noqa: E402
+from kerasgan import architectures, callbacks, data, losses, regularizers, utils, zoo  # noqa: E402
 from kerasgan.gan_model import GANModel  # noqa: E402
 from kerasgan.registry import create, get, list_variants, load_plugins, register  # noqa: E402
 from kerasgan.variants import CGAN, DCGAN, WGANGP  # noqa: E402
@@ -26,6 +26,7 @@ __all__ = [
     "WGANGP",
     "__version__",
     "architectures",
+    "callbacks",
     "create",
     "data",
     "get",

@@ -19,7 +19,6 @@ import sys
 import time
 
 BACKUP_DIR = "backup"
-HISTORY_FILE = "history.json"
 RUN_FILE = "run.json"
 CURVES_FILE = "loss_curves.png"
 
@@ -74,42 +73,18 @@ def _image_shape(ds):
     return tuple(int(d) for d in shape)
 
 
-def _make_callbacks(args, gan, history_path):
+def _make_callbacks(args):
     import keras
 
-    from kerasgan.utils.plot import save_curves
+    import kerasgan
 
-    out = args.out
-    history = {}
-    if args.resume and os.path.exists(history_path):
-        with open(history_path) as f:
-            history = json.load(f)
-
-    class EpochOutputs(keras.callbacks.Callback):
-        """Per epoch: a sample grid, the loss history (JSON) and the loss curves (PNG)."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            gan.save_sample_grid(
-                os.path.join(out, f"samples_epoch_{epoch + 1:03d}.png"),
-                n=args.samples,
-                seed=args.grid_seed,
-            )
-            for key, value in (logs or {}).items():
-                values = history.setdefault(key, [])
-                del values[epoch:]  # a resumed epoch replaces its earlier record
-                values.append(float(value))
-            tmp = history_path + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump(history, f, indent=1)
-            os.replace(tmp, history_path)
-            save_curves(
-                history,
-                os.path.join(out, CURVES_FILE),
-                title=f"{args.variant} on {os.path.basename(str(args.dataset).rstrip('/'))}",
-            )
-
-    backup = keras.callbacks.BackupAndRestore(os.path.join(out, BACKUP_DIR))
-    return [backup, EpochOutputs()], history
+    title = f"{args.variant} on {os.path.basename(str(args.dataset).rstrip('/'))}"
+    curves = kerasgan.callbacks.LossCurves(args.out, title=title, resume=args.resume)
+    return [
+        keras.callbacks.BackupAndRestore(os.path.join(args.out, BACKUP_DIR)),
+        kerasgan.callbacks.SampleGrid(args.out, n=args.samples, seed=args.grid_seed),
+        curves,
+    ], curves.history
 
 
 def _cmd_train(args) -> int:
@@ -144,7 +119,7 @@ def _cmd_train(args) -> int:
     )
     gan.compile(jit_compile=args.jit)
     args.grid_seed = 1234 if args.seed is None else args.seed
-    callbacks, history = _make_callbacks(args, gan, os.path.join(args.out, HISTORY_FILE))
+    callbacks, history = _make_callbacks(args)
 
     print(
         f"Training {args.variant} on {args.dataset} {gan.image_shape}, batch {args.batch_size}, "

@@ -1,0 +1,52 @@
+"""`LossCurves`: the per-epoch losses as a PNG plot and a JSON history."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+
+from kerasgan.utils.files import write_atomically
+from kerasgan.utils.plot import save_curves
+
+
+class LossCurves(keras.callbacks.Callback):
+    """Redraws `directory/loss_curves.png` and `history.json` after every epoch.
+
+    Every logged value (`d_loss`, `g_loss`, `gp`, metrics such as `fid`) gets
+    a curve. With `resume=True` an existing `history.json` is continued, so a
+    run restarted by `BackupAndRestore` keeps one complete record (an epoch
+    that is run again replaces its earlier entry).
+
+    Args:
+        directory: output folder.
+        title: plot title.
+        resume: continue the history found in `directory`.
+        filename: PNG file name.
+    """
+
+    def __init__(
+        self,
+        directory,
+        title: str | None = None,
+        resume: bool = False,
+        filename: str = "loss_curves.png",
+    ):
+        super().__init__()
+        self.directory = os.fspath(directory)
+        self.title = title
+        self.filename = filename
+        self.history_path = os.path.join(self.directory, "history.json")
+        self.history = {}
+        if resume and os.path.exists(self.history_path):
+            with open(self.history_path) as f:
+                self.history = json.load(f)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            values = self.history.setdefault(key, [])
+            del values[epoch:]
+            values.append(float(value))
+        write_atomically(json.dumps(self.history, indent=1).encode(), self.history_path)
+        save_curves(self.history, os.path.join(self.directory, self.filename), title=self.title)
