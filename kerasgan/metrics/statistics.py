@@ -90,9 +90,7 @@ class FeatureStatistics:
     def covariance(self) -> np.ndarray:
         """Unbiased (n - 1) covariance, shape `(d, d)`, float64, exactly symmetric."""
         if self._count < 2:
-            raise ValueError(
-                f"the covariance needs at least 2 feature vectors; got {self._count}."
-            )
+            raise ValueError(f"the covariance needs at least 2 feature vectors; got {self._count}.")
         cov = self._m2 / (self._count - 1)
         return (cov + cov.T) / 2
 
@@ -240,7 +238,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
         >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2))
         4.0
     """
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    mu1 = np.atleast_1d(np.asarray(mu1, np.float64))
+    mu2 = np.atleast_1d(np.asarray(mu2, np.float64))
     sigma1 = np.atleast_2d(np.asarray(sigma1, np.float64))
     sigma2 = np.atleast_2d(np.asarray(sigma2, np.float64))
     d = mu1.shape[0]
