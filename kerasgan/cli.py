@@ -241,7 +241,9 @@ def _cmd_sample(args) -> int:
             raise UserError(f"-n {args.n} is not a multiple of the {len(ids)} labels given.")
     elif model.num_classes:
         labels = [i % model.num_classes for i in range(args.n)]
-    images = model.generate(args.n, labels=labels, seed=args.seed)
+    images = model.generate(
+        args.n, labels=labels, seed=args.seed, ema=model.ema_generator is not None
+    )
     ncols = None
     if args.labels is not None and 1 < len(set(labels)) and args.n // len(set(labels)) > 1:
         ncols = args.n // len(set(labels))  # one row per requested class

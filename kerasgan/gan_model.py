@@ -52,6 +52,9 @@ class GANModel(keras.Model):
         gradient_penalty_weight: WGAN-GP weight `lambda` (0 disables).
         r1_weight: R1 weight `gamma`; the penalty is `gamma / 2 * E||grad||^2`.
         seed: seed of the model's noise `SeedGenerator`.
+        ema_decay: when set, keep an exponential moving average of the
+            generator's weights in a separate `ema_generator` (see
+            `enable_ema`).
 
     Example:
         >>> gan = kerasgan.create("dcgan", image_shape=(28, 28, 1))
@@ -86,6 +89,7 @@ class GANModel(keras.Model):
         gradient_penalty_weight: float | None = None,
         r1_weight: float | None = None,
         seed: int | None = None,
+        ema_decay: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -131,7 +135,42 @@ class GANModel(keras.Model):
         self.r1_tracker = keras.metrics.Mean(name="r1")
         self.d_optimizer = None
         self.g_optimizer = None
+        self.ema_decay = None
+        self.ema_generator = None
+        if ema_decay is not None:
+            self.enable_ema(ema_decay)
         self.built = True
+
+    # --------------------------------------------------------------------- EMA
+    def enable_ema(self, decay: float = 0.999) -> None:
+        """Keeps `ema_generator`, an exponential moving average of the generator.
+
+        After every generator update, each trainable EMA weight becomes
+        `decay * ema + (1 - decay) * weight`; batch-norm statistics are copied.
+        The EMA lives in its own variables: it is saved with the model, used by
+        `generate(..., ema=True)`, and never touches the training weights.
+        Calling it again changes the decay and keeps the average.
+        """
+        decay = float(decay)
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), e.g. 0.999; got {decay}.")
+        if self.ema_generator is None:
+            ema = keras.models.clone_model(self.generator)
+            ema.name = "ema_generator"
+            ema.set_weights(self.generator.get_weights())
+            ema.trainable = False
+            self.ema_generator = ema
+        self.ema_decay = decay
+        if getattr(self, "train_function", None) is not None:
+            self.make_train_function(force=True)  # retrace with the EMA update
+
+    def _update_ema(self) -> None:
+        decay = self.ema_decay
+        for ema_var, var in zip(self.ema_generator.weights, self.generator.weights):
+            if var.trainable:
+                ema_var.assign(decay * ema_var + (1.0 - decay) * ops.cast(var, ema_var.dtype))
+            else:
+                ema_var.assign(var)
 
     # --------------------------------------------------------------- factory
     @classmethod
@@ -422,6 +461,8 @@ class GANModel(keras.Model):
             self.generator.trainable_variables,
             self.g_optimizer,
         )
+        if self.ema_generator is not None:
+            self._update_ema()
         return self._update_trackers(d_loss, g_loss, d_logs)
 
     def test_step(self, data):
@@ -484,7 +525,14 @@ class GANModel(keras.Model):
         return super().evaluate(x, y, *args, **kwargs)
 
     # ---------------------------------------------------------------- generate
-    def generate(self, n: int, labels=None, seed: int | None = None, batch_size: int = 256):
+    def generate(
+        self,
+        n: int,
+        labels=None,
+        seed: int | None = None,
+        batch_size: int = 256,
+        ema: bool = False,
+    ):
         """Generates `n` images as a numpy array in [-1, 1].
 
         Args:
@@ -494,6 +542,7 @@ class GANModel(keras.Model):
             seed: an int gives the same images every call; `None` draws from
                 the model's noise generator.
             batch_size: images per generator call.
+            ema: use the moving-average generator (see `enable_ema`).
 
         Returns:
             float32 array of shape `(n,) + image_shape`.
@@ -511,23 +560,33 @@ class GANModel(keras.Model):
         else:
             labels = self._generation_labels(n, labels)
             inputs = (z, labels)
-        images = self.predict(inputs, batch_size=min(batch_size, n), verbose=0)
+        if ema:
+            if self.ema_generator is None:
+                raise ValueError(
+                    "generate(ema=True) needs an EMA generator: create the model with "
+                    "ema_decay=0.999 or train with kerasgan.callbacks.EMA()."
+                )
+            inputs = inputs if self.num_classes is None else [z, labels.reshape(-1, 1)]
+            images = self.ema_generator.predict(inputs, batch_size=min(batch_size, n), verbose=0)
+        else:
+            images = self.predict(inputs, batch_size=min(batch_size, n), verbose=0)
         return np.asarray(images, dtype="float32")
 
-    def save_sample_grid(self, path, n: int = 64, seed: int | None = 0) -> str:
+    def save_sample_grid(self, path, n: int = 64, seed: int | None = 0, ema=None) -> str:
         """Writes a PNG grid of `n` samples; a conditional model gets one row per class.
 
-        A fixed `seed` gives grids that are comparable across epochs.
+        A fixed `seed` gives grids that are comparable across epochs. `ema`
+        defaults to the EMA generator when the model has one.
         """
         from kerasgan.utils import save_grid
 
+        ema = self.ema_generator is not None if ema is None else ema
         if self.num_classes is None:
-            return save_grid(self.generate(n, seed=seed), path)
+            return save_grid(self.generate(n, seed=seed, ema=ema), path)
         per_class = max(1, n // self.num_classes)
         labels = np.repeat(np.arange(self.num_classes, dtype="int32"), per_class)
-        return save_grid(
-            self.generate(len(labels), labels=labels, seed=seed), path, ncols=per_class
-        )
+        images = self.generate(len(labels), labels=labels, seed=seed, ema=ema)
+        return save_grid(images, path, ncols=per_class)
 
     def _generation_labels(self, n, labels):
         if labels is None:
@@ -556,6 +615,7 @@ class GANModel(keras.Model):
             gradient_penalty_weight=self.gradient_penalty_weight,
             r1_weight=self.r1_weight,
             seed=self.seed,
+            ema_decay=self.ema_decay,
         )
         return config
 

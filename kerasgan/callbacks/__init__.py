@@ -1,6 +1,7 @@
-"""Training callbacks for GANs: sample grids and loss curves per epoch."""
+"""Training callbacks for GANs: sample grids, loss curves, generator EMA."""
 
+from kerasgan.callbacks.ema import EMA
 from kerasgan.callbacks.loss_curves import LossCurves
 from kerasgan.callbacks.sample_grid import SampleGrid
 
-__all__ = ["LossCurves", "SampleGrid"]
+__all__ = ["EMA", "LossCurves", "SampleGrid"]

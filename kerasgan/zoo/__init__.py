@@ -5,6 +5,7 @@ A preset is a folder `zoo/<name>/` holding
 - `config.json`               the `GANModel` config (variant, both networks),
 - `generator.weights.h5`      generator weights (batch-norm statistics included),
 - `discriminator.weights.h5`  discriminator weights (for fine-tuning with `fit`),
+- `ema_generator.weights.h5`  the generator's moving average, when it has one,
 - `metadata.json`             variant, dataset, training protocol, versions,
                               sha256 of every file above, scores,
 - `README.md`                 the model card,
@@ -30,6 +31,8 @@ from kerasgan.zoo.card import write_model_card
 CONFIG_FILE = "config.json"
 GENERATOR_WEIGHTS_FILE = "generator.weights.h5"
 DISCRIMINATOR_WEIGHTS_FILE = "discriminator.weights.h5"
+#: Written when the model keeps an EMA generator (`GANModel.enable_ema`).
+EMA_WEIGHTS_FILE = "ema_generator.weights.h5"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
 SAMPLES_FILE = "samples.png"
@@ -127,7 +130,7 @@ def sha256_of(path) -> str:
 
 
 def _verify(folder, metadata) -> None:
-    for name in CHECKED_FILES:
+    for name in dict.fromkeys(CHECKED_FILES + tuple(metadata["sha256"])):
         path = os.path.join(folder, name)
         expected = metadata["sha256"].get(name)
         if not os.path.isfile(path):
@@ -174,6 +177,8 @@ def load(name_or_path, compile: bool = True, jit_compile="auto"):
         model = keras.saving.deserialize_keras_object(config)
         model.generator.load_weights(os.path.join(folder, GENERATOR_WEIGHTS_FILE))
         model.discriminator.load_weights(os.path.join(folder, DISCRIMINATOR_WEIGHTS_FILE))
+        if model.ema_generator is not None:
+            model.ema_generator.load_weights(os.path.join(folder, EMA_WEIGHTS_FILE))
     except Exception as e:  # version skew, a plugin variant not installed, ...
         raise ZooError(
             f"Could not rebuild preset {folder} (variant {metadata.get('variant')!r}): {e}"
@@ -257,6 +262,10 @@ def save(
             json.dump(keras.saving.serialize_keras_object(model), f, indent=1)
         model.generator.save_weights(os.path.join(tmp, GENERATOR_WEIGHTS_FILE))
         model.discriminator.save_weights(os.path.join(tmp, DISCRIMINATOR_WEIGHTS_FILE))
+        checked = CHECKED_FILES
+        if model.ema_generator is not None:
+            model.ema_generator.save_weights(os.path.join(tmp, EMA_WEIGHTS_FILE))
+            checked += (EMA_WEIGHTS_FILE,)
         model.save_sample_grid(
             os.path.join(tmp, SAMPLES_FILE), n=100 if model.num_classes else 64, seed=sample_seed
         )
@@ -272,10 +281,14 @@ def save(
             "training": training or {},
             "scores": scores or {},
             "versions": _library_versions(),
-            "sample_grid": {"file": SAMPLES_FILE, "seed": sample_seed},
+            "sample_grid": {
+                "file": SAMPLES_FILE,
+                "seed": sample_seed,
+                "ema": model.ema_generator is not None,
+            },
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "sha256": {f: sha256_of(os.path.join(tmp, f)) for f in CHECKED_FILES},
-            "bytes": {f: os.path.getsize(os.path.join(tmp, f)) for f in CHECKED_FILES},
+            "sha256": {f: sha256_of(os.path.join(tmp, f)) for f in checked},
+            "bytes": {f: os.path.getsize(os.path.join(tmp, f)) for f in checked},
         }
         with open(os.path.join(tmp, METADATA_FILE), "w") as f:
             json.dump(metadata, f, indent=2)
