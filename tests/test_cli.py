@@ -229,12 +229,13 @@ def test_train_resumes_after_a_real_interruption(tmp_path):
     """A training process killed after its first epoch continues with --resume."""
     out = tmp_path / "run"
     exe = os.path.join(os.path.dirname(sys.executable), "kerasgan")
+    # Many short epochs, so the kill surely lands before the end of the run.
     argv = [
         exe,
         "train",
         "dcgan",
         "--epochs",
-        "3",
+        "10",
         "--steps-per-epoch",
         "3",
         "--batch-size",
@@ -265,7 +266,8 @@ def test_train_resumes_after_a_real_interruption(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     run = json.loads((out / "run.json").read_text())
-    assert run["generator_steps"] == 9  # 3 epochs x 3 steps, the first epoch not redone
-    assert len(run["history"]["d_loss"]) == 3
-    assert (out / "samples_epoch_003.png").exists() and (out / "dcgan.keras").exists()
+    # 10 epochs x 3 steps: restored weights and optimizer state, no epoch counted twice.
+    assert run["generator_steps"] == 30
+    assert len(run["history"]["d_loss"]) == 10
+    assert (out / "samples_epoch_010.png").exists() and (out / "dcgan.keras").exists()
     assert not (out / "backup").exists()  # removed after a finished run
