@@ -16,13 +16,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from kerasgan import architectures, callbacks, data, losses, regularizers, utils, zoo  # noqa: E402
 from kerasgan.gan_model import GANModel  # noqa: E402
 from kerasgan.registry import create, get, list_variants, load_plugins, register  # noqa: E402
-from kerasgan.variants import CGAN, DCGAN, WGANGP  # noqa: E402
+from kerasgan.variants import CGAN, DCGAN, LSGAN, R1GAN, WGANGP  # noqa: E402
 from kerasgan.version import __version__  # noqa: E402
 
 __all__ = [
     "CGAN",
     "DCGAN",
     "GANModel",
+    "LSGAN",
+    "R1GAN",
     "WGANGP",
     "__version__",
     "architectures",

@@ -51,6 +51,8 @@ class GANModel(keras.Model):
         adversarial_loss: a name from `kerasgan.losses.ALL_LOSSES`.
         gradient_penalty_weight: WGAN-GP weight `lambda` (0 disables).
         r1_weight: R1 weight `gamma`; the penalty is `gamma / 2 * E||grad||^2`.
+        r1_interval: lazy regularization (Karras et al. 2020): compute R1
+            every `r1_interval` discriminator updates, scaled by the interval.
         seed: seed of the model's noise `SeedGenerator`.
         ema_decay: when set, keep an exponential moving average of the
             generator's weights in a separate `ema_generator` (see
@@ -72,6 +74,7 @@ class GANModel(keras.Model):
     default_d_steps = 1
     default_gradient_penalty_weight = 0.0
     default_r1_weight = 0.0
+    default_r1_interval = 1
     default_latent_dim = 128
     #: Adam settings used by `compile()` when no optimizer is given.
     default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
@@ -88,6 +91,7 @@ class GANModel(keras.Model):
         adversarial_loss: str | None = None,
         gradient_penalty_weight: float | None = None,
         r1_weight: float | None = None,
+        r1_interval: int | None = None,
         seed: int | None = None,
         ema_decay: float | None = None,
         **kwargs,
@@ -123,6 +127,14 @@ class GANModel(keras.Model):
             else gradient_penalty_weight
         )
         self.r1_weight = float(self.default_r1_weight if r1_weight is None else r1_weight)
+        r1_interval = self.default_r1_interval if r1_interval is None else r1_interval
+        if (
+            isinstance(r1_interval, bool)
+            or not isinstance(r1_interval, (int, np.integer))
+            or (r1_interval < 1)
+        ):
+            raise ValueError(f"r1_interval must be an integer >= 1; got {r1_interval!r}.")
+        self.r1_interval = int(r1_interval)
         if self.gradient_penalty_weight < 0 or self.r1_weight < 0:
             raise ValueError("Penalty weights must be >= 0.")
         self.seed = seed
@@ -416,8 +428,20 @@ class GANModel(keras.Model):
             loss = loss + self.gradient_penalty_weight * gp
             logs["gp"] = gp
         if self.r1_weight > 0:
-            r1 = regularizers.r1_penalty(critic, real)
-            loss = loss + 0.5 * self.r1_weight * r1
+            if self.r1_interval == 1 or not training:
+                r1 = regularizers.r1_penalty(critic, real)
+                logs["r1_due"] = ops.ones((), "float32")
+            else:
+                # Lazy R1: only every r1_interval-th update, weighted by the interval.
+                due = ops.equal(ops.mod(self.d_optimizer.iterations, self.r1_interval), 0)
+                r1 = ops.cond(
+                    due,
+                    lambda: regularizers.r1_penalty(critic, real),
+                    lambda: ops.zeros((), "float32"),
+                )
+                logs["r1_due"] = ops.cast(due, "float32")
+            lazy = training and self.r1_interval > 1
+            loss = loss + 0.5 * self.r1_weight * (self.r1_interval if lazy else 1) * r1
             logs["r1"] = r1
         if self.discriminator.losses:
             loss = loss + ops.cast(ops.sum(self.discriminator.losses), "float32")
@@ -487,7 +511,8 @@ class GANModel(keras.Model):
         if "gp" in d_logs:
             self.gp_tracker.update_state(d_logs["gp"])
         if "r1" in d_logs:
-            self.r1_tracker.update_state(d_logs["r1"])
+            # Lazy R1 steps without the penalty don't count in its average.
+            self.r1_tracker.update_state(d_logs["r1"], sample_weight=d_logs["r1_due"])
         return {m.name: m.result() for m in self.metrics}
 
     @property
@@ -614,6 +639,7 @@ class GANModel(keras.Model):
             adversarial_loss=self.adversarial_loss,
             gradient_penalty_weight=self.gradient_penalty_weight,
             r1_weight=self.r1_weight,
+            r1_interval=self.r1_interval,
             seed=self.seed,
             ema_decay=self.ema_decay,
         )
