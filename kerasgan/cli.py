@@ -290,7 +290,16 @@ def _cmd_zoo(args) -> int:
     if args.run:
         with open(args.run) as f:
             run = json.load(f)
-        training = {k: v for k, v in run.items() if k not in ("history", "versions")}
+        shown_elsewhere = (
+            "history",
+            "versions",
+            "variant",
+            "dataset",
+            "image_shape",
+            "latent_dim",
+            "num_classes",
+        )
+        training = {k: v for k, v in run.items() if k not in shown_elsewhere}
         if run.get("history"):
             training["final_losses"] = {k: round(v[-1], 4) for k, v in run["history"].items()}
     from kerasgan import data

@@ -57,6 +57,8 @@ def write_model_card(path, metadata: dict) -> None:
         "",
         _table([("dataset", metadata["dataset"])] + [(k, v) for k, v in training.items()]),
         "",
+        "Reproduce from scratch: `bash zoo/reproduce.sh " + name + "` (same command and seed).",
+        "",
         "## Scores",
         "",
     ]
