@@ -6,6 +6,9 @@
     kerasgan sample MODEL.keras|ZOO_NAME -n 64 [--labels 7 | sneaker,bag] [--seed S]
                     -o grid.png [--npz samples.npz]
     kerasgan zoo list | show NAME | export MODEL.keras NAME --dataset D [--run run.json]
+    kerasgan eval MODEL.keras|ZOO_NAME --dataset NAME|PATH --metrics fid,kid,pr,is -n 10000
+                  [--features inception|CLASSIFIER.keras|fashion-mnist-classifier]
+                  [--json out.json] [--seed S] [--ema]
 
 User mistakes print one line, `kerasgan: error: ...`, and exit with status 2.
 """
@@ -318,6 +321,75 @@ def _cmd_zoo(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------- eval
+def _format_scores(result) -> list:
+    rows = []
+    for key, label, digits in (
+        ("fid", "FID", 4),
+        ("kid", "KID", 5),
+        ("precision", "precision", 4),
+        ("recall", "recall", 4),
+        ("is", "IS", 3),
+    ):
+        if key in result:
+            value = f"{result[key]:.{digits}f}"
+            if f"{key}_std" in result:
+                value += f" ± {result[key + '_std']:.{digits}f}"
+            rows.append(f"  {label:<10} {value}")
+    return rows
+
+
+def _cmd_eval(args) -> int:
+    from kerasgan import metrics
+    from kerasgan.metrics.evaluate import parse_metrics
+
+    try:
+        names = parse_metrics(args.metrics)
+    except ValueError as e:
+        raise UserError(f"--metrics: {e}") from None
+    if args.n < 2 or (args.n_real is not None and args.n_real < 2) or args.batch_size < 1:
+        raise UserError("-n and --n-real must be >= 2 and --batch-size >= 1.")
+    if args.json:
+        _check_writable_file(args.json, "--json")
+    dataset = args.dataset
+    if dataset is None and not str(args.model).endswith(".keras"):
+        import kerasgan
+
+        dataset = kerasgan.zoo.info(args.model).get("dataset")
+    if dataset is None:
+        raise UserError("Pass --dataset NAME|PATH: the real images to compare with.")
+    feature_net = metrics.get_feature_network(args.features, batch_size=args.feature_batch_size)
+    model, _ = _load_model(args.model)
+    result = metrics.evaluate(
+        model,
+        feature_net,
+        dataset,
+        metrics=names,
+        n=args.n,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        ema=args.ema,
+        split=args.split,
+        n_real=args.n_real,
+        cache_dir=args.cache_dir,
+    )
+    protocol = result["protocol"]
+    print(
+        f"{args.model}: {protocol['n_fake']} generated vs {protocol['n_real']} real images of "
+        f"{dataset} ({args.split}), features {protocol['feature_network']} "
+        f"{'x'.join(map(str, protocol['input_shape']))}, seed {args.seed}"
+        + (", EMA generator" if args.ema else "")
+    )
+    print("\n".join(_format_scores(result)))
+    if args.json:
+        record = {"model": str(args.model), "dataset": str(dataset), **result}
+        record["versions"] = library_versions()
+        with open(args.json, "w") as f:
+            json.dump(record, f, indent=2)
+        print(f"Wrote {args.json}")
+    return 0
+
+
 # ----------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kerasgan", description="GANs for Keras 3.")
@@ -365,6 +437,26 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--zoo-dir", default=None)
     q.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_cmd_zoo)
+
+    p = sub.add_parser("eval", help="FID, KID, precision/recall and IS of a model")
+    p.add_argument("model", help="a .keras file or a zoo preset name")
+    p.add_argument("--dataset", default=None, help="real data: name or path (zoo: its dataset)")
+    p.add_argument("--split", default="train", help="split of the real data")
+    p.add_argument("--metrics", default="fid,kid,pr,is", help="comma-separated: fid,kid,pr,is")
+    p.add_argument("-n", type=int, default=10000, help="generated images")
+    p.add_argument("--n-real", type=int, default=None, help="real images (default: -n)")
+    p.add_argument(
+        "--features",
+        default="inception",
+        help="inception, a classifier .keras file or folder, or a zoo classifier name",
+    )
+    p.add_argument("--json", default=None, help="also write the scores and protocol here")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ema", action="store_true", help="use the EMA generator")
+    p.add_argument("--batch-size", type=int, default=256, help="generated images per batch")
+    p.add_argument("--feature-batch-size", type=int, default=None)
+    p.add_argument("--cache-dir", default=None, help="cache the real statistics here")
+    p.set_defaults(func=_cmd_eval)
     return parser
 
 

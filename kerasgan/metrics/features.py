@@ -126,7 +126,9 @@ class FeatureNetwork:
         x = self._check(images)
         if probabilities and self.num_classes is None:
             raise ValueError(f"{self.name} has no classifier head: no class probabilities.")
-        call = self._calls.setdefault(x.shape[1:], _compiled(self._prepare))
+        if x.shape[1:] not in self._calls:
+            self._calls[x.shape[1:]] = _compiled(self._prepare)
+        call = self._calls[x.shape[1:]]
         feats, probs = [], []
         for start in range(0, x.shape[0], self.batch_size):
             f, p = call(x[start : start + self.batch_size])
@@ -197,7 +199,8 @@ class InceptionV3Features(FeatureNetwork):
                     "never downloads them). Fix: download them once on a machine with "
                     'internet access, python -c "import keras; keras.applications.'
                     'InceptionV3()", and copy the file into that folder (or set '
-                    "KERAS_HOME), or pass weights=PATH to a weights file."
+                    f"KERAS_HOME), or pass weights=PATH to a weights file. ({INCEPTION_NOTOP_FILE} "
+                    "alone also works, for FID/KID/PR without IS.)"
                 )
         elif weights is not None:
             self._path = os.fspath(weights)
@@ -326,7 +329,11 @@ class ClassifierFeatures(FeatureNetwork):
 
 
 def build_domain_classifier(
-    image_shape=(28, 28, 1), num_classes: int = 10, filters=(32, 64, 128), feature_dim=128
+    image_shape=(28, 28, 1),
+    num_classes: int = 10,
+    filters=(32, 64, 128),
+    feature_dim: int = 128,
+    batch_norm_momentum: float = 0.99,
 ) -> keras.Model:
     """An uncompiled CNN classifier for FID-style features on small images.
 
@@ -334,14 +341,15 @@ def build_domain_classifier(
     followed by 2x2 max pooling and dropout 0.25; then a `feature_dim`
     ReLU dense layer named "features" (the features), dropout 0.5, and a
     `Dense(num_classes)` named "logits" (no softmax). With the defaults it
-    reaches about 92-93% test accuracy on Fashion-MNIST in ~10 epochs.
+    reaches about 92-93% test accuracy on Fashion-MNIST in ~10 epochs. Lower
+    `batch_norm_momentum` (e.g. 0.9) for very short trainings (tests).
     """
     inputs = keras.Input(tuple(image_shape), name="images")
     x = inputs
     for width in filters:
         for _ in range(2):
             x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
-            x = keras.layers.BatchNormalization()(x)
+            x = keras.layers.BatchNormalization(momentum=batch_norm_momentum)(x)
             x = keras.layers.ReLU()(x)
         x = keras.layers.MaxPooling2D(2)(x)
         x = keras.layers.Dropout(0.25)(x)

@@ -76,7 +76,7 @@ def list(details: bool = False):  # noqa: A001 - the zoo's public verb
     for root in zoo_dirs():
         for name in sorted(os.listdir(root)):
             folder = os.path.join(root, name)
-            if name not in found and _is_preset(folder):
+            if name not in found and _is_preset(folder) and not _is_feature_network(folder):
                 found[name] = folder
     if not details:
         return sorted(found)
@@ -107,6 +107,15 @@ def _resolve(name_or_path) -> str:
         f"Unknown zoo preset {path!r}. Available: {available}. Searched: "
         f"{', '.join(zoo_dirs()) or '(no zoo folder)'}; add folders with ${ZOO_PATH_ENV}."
     )
+
+
+def _is_feature_network(folder) -> bool:
+    """Feature networks for the metrics (e.g. the domain classifier) live in zoo/ too."""
+    try:
+        with open(os.path.join(folder, METADATA_FILE)) as f:
+            return json.load(f).get("kind") == "feature_network"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _read_metadata(folder) -> dict:
@@ -170,6 +179,11 @@ def load(name_or_path, compile: bool = True, jit_compile="auto"):
 
     folder = _resolve(name_or_path)
     metadata = _read_metadata(folder)
+    if metadata.get("kind") == "feature_network":
+        raise ZooError(
+            f"{folder} is a feature network for the metrics, not a GAN: load it with "
+            "kerasgan.metrics.ClassifierFeatures.load(...)."
+        )
     _verify(folder, metadata)
     with open(os.path.join(folder, CONFIG_FILE)) as f:
         config = json.load(f)
