@@ -314,6 +314,7 @@ def test_bad_image_folders(tmp_path):
 
 def test_jpeg_gif_bmp(tmp_path):
     from PIL import Image  # test-only: writes the JPEG/GIF/BMP files
+
     rgb = np.full((6, 4, 3), 255, "uint8")
     Image.fromarray(rgb).save(tmp_path / "a.jpg")
     Image.fromarray(rgb).save(tmp_path / "b.gif")

@@ -12,7 +12,9 @@ from support import judge_probabilities, random_images
 import kerasgan
 from kerasgan import zoo
 
-SHIPPED = ("dcgan-fashion-mnist", "wgan-gp-fashion-mnist", "cgan-fashion-mnist")
+# wgan-gp-fashion-mnist is not shipped yet: 3 CPU epochs were not enough for clothing-like
+# samples (issue 3 stays open until it is trained longer).
+SHIPPED = ("dcgan-fashion-mnist", "cgan-fashion-mnist")
 
 
 @pytest.fixture
@@ -153,11 +155,21 @@ def test_shipped_presets_generate_clothing(name):
 
 @pytest.mark.slow
 def test_cgan_preset_draws_the_requested_class():
+    """Each class's samples are judged as that class about as often as real test images of it
+    (the judge itself confuses pullover/coat/shirt, so the bar is relative to its recall)."""
+    from kerasgan import data
+
     gan = zoo.load("cgan-fashion-mnist")
     names = zoo.info("cgan-fashion-mnist")["class_names"]
     assert names[7] == "Sneaker"
+    xt, yt = data.load_arrays("fashion_mnist", "test")
+    real_predicted = judge_probabilities(xt).argmax(1)
+    hits = []
     for label in range(10):
+        real_recall = float(np.mean(real_predicted[yt == label] == label))
         p = judge_probabilities(gan.generate(50, labels=label, seed=1))
         hit = float(np.mean(p.argmax(1) == label))
-        print(names[label], hit)
-        assert hit > 0.6, f"{names[label]}: only {hit:.0%} judged as requested"
+        hits.append(hit)
+        print(f"{names[label]}: samples {hit:.2f}, real images {real_recall:.2f}")
+        assert hit >= 0.7 * real_recall, f"{names[label]}: only {hit:.0%} judged as requested"
+    assert np.mean(hits) > 0.7  # chance is 0.1
