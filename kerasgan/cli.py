@@ -21,6 +21,8 @@ import os
 import sys
 import time
 
+from kerasgan.utils.versions import library_versions
+
 BACKUP_DIR = "backup"
 RUN_FILE = "run.json"
 CURVES_FILE = "loss_curves.png"
@@ -168,13 +170,6 @@ def _cmd_train(args) -> int:
         json.dump(run, f, indent=2)
     print(f"Saved {model_path}, {grid_path}, {CURVES_FILE} and {RUN_FILE} ({wall_time:.0f} s)")
     return 0
-
-
-def library_versions() -> dict:
-    """Versions of kerasgan and the libraries it runs on."""
-    from kerasgan.zoo import _library_versions
-
-    return _library_versions()
 
 
 # ----------------------------------------------------------------------- sample

@@ -52,7 +52,8 @@ def main(argv=None) -> int:
         CLASSIFIER_METADATA_FILE,
         build_domain_classifier,
     )
-    from kerasgan.zoo import _library_versions, sha256_of
+    from kerasgan.utils.versions import library_versions
+    from kerasgan.zoo import sha256_of
 
     keras.utils.set_random_seed(args.seed)
     x, y = kerasgan.data.load_arrays(args.dataset, "train")
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
             "seed": args.seed,
             "wall_time_s": round(wall_time, 1),
             "command": "python zoo/train_domain_classifier.py " + " ".join(sys.argv[1:]),
-            "versions": _library_versions(),
+            "versions": library_versions(),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "sha256": {CLASSIFIER_FILE: sha256_of(path)},
         }

@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 
+from kerasgan.utils.versions import library_versions
 from kerasgan.zoo.card import write_model_card
 
 CONFIG_FILE = "config.json"
@@ -202,22 +203,6 @@ def load(name_or_path, compile: bool = True, jit_compile="auto"):
     return model
 
 
-def _library_versions() -> dict:
-    import keras
-    import numpy
-    import tensorflow
-
-    import kerasgan
-
-    return {
-        "kerasgan": kerasgan.__version__,
-        "keras": keras.__version__,
-        "tensorflow": tensorflow.__version__,
-        "numpy": numpy.__version__,
-        "python": sys.version.split()[0],
-    }
-
-
 def save(
     model,
     name: str,
@@ -294,7 +279,7 @@ def save(
             "class_names": None if class_names is None else [str(c) for c in class_names],
             "training": training or {},
             "scores": scores or {},
-            "versions": _library_versions(),
+            "versions": library_versions(),
             "sample_grid": {
                 "file": SAMPLES_FILE,
                 "seed": sample_seed,
