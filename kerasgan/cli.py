@@ -79,14 +79,13 @@ def _image_shape(ds):
 
 
 def _make_callbacks(args):
-    import keras
 
     import kerasgan
 
     title = f"{args.variant} on {os.path.basename(str(args.dataset).rstrip('/'))}"
     curves = kerasgan.callbacks.LossCurves(args.out, title=title, resume=args.resume)
     return [
-        keras.callbacks.BackupAndRestore(os.path.join(args.out, BACKUP_DIR)),
+        kerasgan.callbacks.BackupAndRestore(os.path.join(args.out, BACKUP_DIR)),
         kerasgan.callbacks.SampleGrid(args.out, n=args.samples, seed=args.grid_seed),
         curves,
     ], curves.history

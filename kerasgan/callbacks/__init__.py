@@ -1,8 +1,9 @@
 """Training callbacks for GANs: sample grids, loss curves, generator EMA, metrics."""
 
+from kerasgan.callbacks.backup import BackupAndRestore
 from kerasgan.callbacks.ema import EMA
 from kerasgan.callbacks.loss_curves import LossCurves
 from kerasgan.callbacks.metric_callback import MetricCallback
 from kerasgan.callbacks.sample_grid import SampleGrid
 
-__all__ = ["EMA", "LossCurves", "MetricCallback", "SampleGrid"]
+__all__ = ["BackupAndRestore", "EMA", "LossCurves", "MetricCallback", "SampleGrid"]
