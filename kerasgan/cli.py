@@ -161,7 +161,7 @@ def _cmd_train(args) -> int:
         "seed": args.seed,
         "jit_compile": bool(gan.jit_compile),
         "wall_time_s": round(wall_time + previous.get("wall_time_s", 0.0), 1),
-        "command": "kerasgan " + " ".join(sys.argv[1:]) if sys.argv[1:] else None,
+        "command": "kerasgan " + " ".join(args.argv),
         "versions": library_versions(),
         "history": history,
     }
@@ -352,21 +352,20 @@ def _cmd_eval(args) -> int:
         dataset = kerasgan.zoo.info(args.model).get("dataset")
     if dataset is None:
         raise UserError("Pass --dataset NAME|PATH: the real images to compare with.")
+    if args.record and str(args.model).endswith(".keras"):
+        raise UserError("--record writes into a zoo preset: give a preset name, not a .keras file.")
     feature_net = metrics.get_feature_network(args.features, batch_size=args.feature_batch_size)
     model, _ = _load_model(args.model)
-    result = metrics.evaluate(
-        model,
+    real = metrics.real_statistics(
         feature_net,
         dataset,
-        metrics=names,
-        n=args.n,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        ema=args.ema,
-        split=args.split,
-        n_real=args.n_real,
+        args.n_real or args.n,
         cache_dir=args.cache_dir,
+        batch_size=args.batch_size,
+        split=args.split,
     )
+    common = dict(metrics=names, seed=args.seed, batch_size=args.batch_size)
+    result = metrics.evaluate(model, feature_net, real, n=args.n, ema=args.ema, **common)
     protocol = result["protocol"]
     print(
         f"{args.model}: {protocol['n_fake']} generated vs {protocol['n_real']} real images of "
@@ -375,13 +374,42 @@ def _cmd_eval(args) -> int:
         + (", EMA generator" if args.ema else "")
     )
     print("\n".join(_format_scores(result)))
+    if args.record:
+        result["reference"] = _real_floor(dataset, args, feature_net, real, common)
+        print(f"Real vs real ({result['reference']['description']}):")
+        print("\n".join(_format_scores(result["reference"])))
+    result["command"] = "kerasgan " + " ".join(args.argv)
     if args.json:
         record = {"model": str(args.model), "dataset": str(dataset), **result}
         record["versions"] = library_versions()
         with open(args.json, "w") as f:
             json.dump(record, f, indent=2)
         print(f"Wrote {args.json}")
+    if args.record:
+        import kerasgan
+
+        key = os.path.basename(str(args.features).rstrip("/")).removesuffix(".keras")
+        result["versions"] = library_versions()
+        metadata = kerasgan.zoo.record_scores(args.model, key, result)
+        where = os.path.join(metadata["path"], "metadata.json")
+        print(f"Recorded the scores as {key!r} in {where}")
     return 0
+
+
+def _real_floor(dataset, args, feature_net, real, common) -> dict:
+    """The same metrics for held-out real images in place of generated ones."""
+    from kerasgan import data, metrics
+
+    other = "train" if args.split != "train" else "test"
+    try:
+        images, _ = data.load_arrays(dataset, other)
+    except data.DataError as e:
+        raise UserError(f"--record compares with real {other!r} images too: {e}") from None
+    n = min(args.n, len(images))
+    floor = metrics.evaluate(images[:n], feature_net, real, n=n, **common)
+    floor.pop("protocol")
+    floor["description"] = f"the first {n} real `{other}` images in place of generated ones"
+    return floor
 
 
 # ----------------------------------------------------------------------- parser
@@ -450,12 +478,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=256, help="generated images per batch")
     p.add_argument("--feature-batch-size", type=int, default=None)
     p.add_argument("--cache-dir", default=None, help="cache the real statistics here")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="store the scores (and a real-vs-real floor) in the preset's metadata and card",
+    )
     p.set_defaults(func=_cmd_eval)
     return parser
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the command line, as recorded in run.json and zoo scores
     if getattr(args, "out", "") is None:
         args.out = os.path.join("runs", args.variant)
     try:

@@ -543,6 +543,10 @@ class GANModel(keras.Model):
         if not _is_array_like(x):
             # A dataset brings its own shuffling; don't make Keras warn about it.
             kwargs.setdefault("shuffle", False)
+        callbacks = kwargs.get("callbacks")
+        for cb in callbacks or ():
+            if hasattr(cb, "link_tensorboard"):  # SampleGrid -> TensorBoard images
+                cb.link_tensorboard(callbacks)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
@@ -597,21 +601,28 @@ class GANModel(keras.Model):
             images = self.predict(inputs, batch_size=min(batch_size, n), verbose=0)
         return np.asarray(images, dtype="float32")
 
-    def save_sample_grid(self, path, n: int = 64, seed: int | None = 0, ema=None) -> str:
-        """Writes a PNG grid of `n` samples; a conditional model gets one row per class.
+    def sample_grid(self, n: int = 64, seed: int | None = 0, ema=None) -> np.ndarray:
+        """A uint8 `(H', W', C)` grid image of `n` samples; a conditional model
+        gets one row per class.
 
         A fixed `seed` gives grids that are comparable across epochs. `ema`
         defaults to the EMA generator when the model has one.
         """
-        from kerasgan.utils import save_grid
+        from kerasgan.utils import make_grid
 
         ema = self.ema_generator is not None if ema is None else ema
         if self.num_classes is None:
-            return save_grid(self.generate(n, seed=seed, ema=ema), path)
+            return make_grid(self.generate(n, seed=seed, ema=ema))
         per_class = max(1, n // self.num_classes)
         labels = np.repeat(np.arange(self.num_classes, dtype="int32"), per_class)
         images = self.generate(len(labels), labels=labels, seed=seed, ema=ema)
-        return save_grid(images, path, ncols=per_class)
+        return make_grid(images, ncols=per_class)
+
+    def save_sample_grid(self, path, n: int = 64, seed: int | None = 0, ema=None) -> str:
+        """Writes `sample_grid(n, seed, ema)` as a PNG, atomically; returns the path."""
+        from kerasgan.utils import write_png
+
+        return write_png(self.sample_grid(n, seed=seed, ema=ema), path)
 
     def _generation_labels(self, n, labels):
         if labels is None:

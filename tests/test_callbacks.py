@@ -32,6 +32,62 @@ def test_sample_grid_and_loss_curves_in_fit(tmp_path):
     assert png.shape[2] == 3 and png.min() < 100  # lines and text were drawn
 
 
+def _tensorboard_images(folder):
+    """{(tag, step): decoded image} from the event files in `folder`."""
+    import glob
+    import os
+
+    images = {}
+    for path in glob.glob(os.path.join(str(folder), "events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(path):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                if value.HasField("tensor"):  # TF2 image summaries: [w, h, png bytes]
+                    encoded = tf.make_ndarray(value.tensor)
+                    if encoded.dtype == object and len(encoded) == 3:
+                        images[(value.tag, event.step)] = tf.io.decode_png(encoded[2]).numpy()
+    return images
+
+
+def test_sample_grid_goes_to_tensorboard_when_a_tensorboard_callback_is_present(tmp_path):
+    import keras
+
+    gan = make_gan("dcgan", base_filters=8)
+    gan.compile(jit_compile=True)
+    grid = kerasgan.callbacks.SampleGrid(tmp_path / "png", n=9, seed=5)
+    logdir = tmp_path / "tb"
+    gan.fit(
+        random_images(16),
+        batch_size=8,
+        epochs=2,
+        verbose=0,
+        callbacks=[grid, keras.callbacks.TensorBoard(str(logdir))],
+    )
+    images = _tensorboard_images(logdir / "samples")
+    assert sorted(images) == [("samples", 1), ("samples", 2)]
+    png = tf.io.decode_png(tf.io.read_file(str(tmp_path / "png" / "samples_epoch_002.png")))
+    np.testing.assert_array_equal(images[("samples", 2)], png.numpy())
+
+    # Without a TensorBoard callback (or with tensorboard=False) no summaries are written.
+    quiet = kerasgan.callbacks.SampleGrid(tmp_path / "png2", n=9, tensorboard=False)
+    gan.fit(
+        random_images(16),
+        batch_size=8,
+        epochs=1,
+        verbose=0,
+        callbacks=[quiet, keras.callbacks.TensorBoard(str(tmp_path / "tb2"))],
+    )
+    assert not (tmp_path / "tb2" / "samples").exists()
+    alone = kerasgan.callbacks.SampleGrid(tmp_path / "png3", n=9)
+    gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0, callbacks=[alone])
+    assert alone._writer_dir is None and (tmp_path / "png3" / "samples_epoch_001.png").exists()
+
+    # An explicit folder works in any fit, even a plain keras.Model's callbacks list.
+    explicit = kerasgan.callbacks.SampleGrid(tmp_path / "png4", n=9, tensorboard=tmp_path / "tb4")
+    gan.fit(random_images(16), batch_size=8, epochs=1, verbose=0, callbacks=[explicit])
+    assert sorted(_tensorboard_images(tmp_path / "tb4" / "samples")) == [("samples", 1)]
+
+
 def test_loss_curves_resume_continues_the_history(tmp_path):
     first = kerasgan.callbacks.LossCurves(tmp_path)
     for epoch in range(3):

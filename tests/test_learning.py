@@ -15,7 +15,7 @@ import pytest
 from support import fashion_judge, judge_probabilities
 
 import kerasgan
-from kerasgan import data
+from kerasgan import data, metrics
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +94,30 @@ def test_dcgan_learns_fashion_mnist(real, judge):
     print("pairwise distance fake / real:", spread_fake, spread_real)
     assert spread_fake > 0.6 * spread_real
     assert mean_pairwise_distance(untrained) < 0.2 * spread_real  # the check can fail
+
+    # The library's metrics rank the trained generator above the untrained one and
+    # noise, on the judge's penultimate features (a domain feature network).
+    net = metrics.ClassifierFeatures(judge)
+    real_feats = net.features(xt[:1000])
+    ranked = {}
+    for name, imgs in [("noise", noise), ("untrained", untrained), ("trained", fake)]:
+        feats = net.features(imgs)
+        fid = metrics.FeatureStatistics.from_features(real_feats).frechet_distance(
+            metrics.FeatureStatistics.from_features(feats)
+        )
+        kid, _ = metrics.kernel_distance(real_feats, feats, num_subsets=20, subset_size=500)
+        precision, recall = metrics.precision_recall(real_feats, feats)
+        ranked[name] = dict(fid=fid, kid=kid, precision=precision, recall=recall)
+    print("judge-feature metrics:", ranked)
+    for worse in ("noise", "untrained"):
+        assert ranked["trained"]["fid"] < 0.5 * ranked[worse]["fid"]
+        assert ranked["trained"]["kid"] < 0.5 * ranked[worse]["kid"]
+        assert ranked["trained"]["recall"] > ranked[worse]["recall"] + 0.1
+    # held-out real images vs real images: the floor the trained model moves towards
+    fid_real = metrics.FeatureStatistics.from_features(real_feats).frechet_distance(
+        metrics.FeatureStatistics.from_features(net.features(real[0][0][:1000]))
+    )
+    assert fid_real < ranked["trained"]["fid"]
 
 
 def test_cgan_samples_follow_requested_labels(judge):

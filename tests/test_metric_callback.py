@@ -173,3 +173,38 @@ def test_cli_eval_errors_are_one_line(model_files, capsys, monkeypatch, tmp_path
 def test_cli_eval_needs_a_dataset_for_a_model_file(model_files, capsys):
     assert cli.main(["eval", str(model_files / "gan.keras"), "--features", "x"]) == 2
     assert "Pass --dataset" in capsys.readouterr().err
+
+
+def test_cli_eval_record_stores_scores_in_the_preset_and_card(model_files, tmp_path, monkeypatch):
+    root = tmp_path / "zoo"
+    kerasgan.zoo.save(tiny_gan(), "tiny", dataset="fashion_mnist", zoo_dir=str(root))
+    monkeypatch.setenv(kerasgan.zoo.ZOO_PATH_ENV, str(root))
+    weights_hash = kerasgan.zoo.info("tiny")["sha256"]
+    argv = ["eval", "tiny", "--split", "test", "-n", "64", "--batch-size", "32", "--record"]
+    assert cli.main(argv + ["--features", str(model_files / "clf.keras")]) == 0
+    meta = kerasgan.zoo.info("tiny")
+    scores = meta["scores"]["clf"]  # keyed by the feature network's name
+    assert {"fid", "kid", "precision", "recall", "is", "protocol", "reference"} <= set(scores)
+    assert scores["protocol"]["n_fake"] == 64 and scores["protocol"]["real_split"] == "test"
+    # the floor: 64 real *train* images against the same 64 real test images
+    floor = scores["reference"]
+    assert "real `train` images" in floor["description"]
+    assert floor["fid"] < scores["fid"]  # an untrained generator is worse than real data
+    assert scores["command"].startswith("kerasgan eval tiny")
+    card = (root / "tiny" / "README.md").read_text()
+    assert "### Features: `clf`" in card and f"| FID | {scores['fid']:.4g} |" in card
+    assert f"{floor['fid']:.4g}" in card and "64 generated images" in card
+    # the checksummed files are untouched and the preset still loads
+    assert meta["sha256"] == weights_hash
+    kerasgan.zoo.load("tiny", compile=False)
+    # a second record under another key keeps the first
+    kerasgan.zoo.record_scores("tiny", "other", {"fid": 1.0, "protocol": scores["protocol"]})
+    assert set(kerasgan.zoo.info("tiny")["scores"]) == {"clf", "other"}
+
+
+def test_cli_eval_record_needs_a_preset(model_files, capsys):
+    argv = ["eval", str(model_files / "gan.keras"), "--dataset", "fashion_mnist", "--record"]
+    assert cli.main(argv + ["--features", str(model_files / "clf.keras")]) == 2
+    assert "--record writes into a zoo preset" in capsys.readouterr().err
+    with pytest.raises(kerasgan.zoo.ZooError, match="expects the dict of kerasgan.metrics"):
+        kerasgan.zoo.record_scores("anything", "k", {"fid": 1.0})

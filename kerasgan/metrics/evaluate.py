@@ -310,6 +310,7 @@ def evaluate(
         "seed": seed,
         "batch_size": int(batch_size),
         "ema": bool(ema),
+        "conditional": bool(getattr(gan, "num_classes", None)),
         "kid_subsets": int(kid_subsets) if "kid" in metrics else None,
         "kid_subset_size": subset if "kid" in metrics else None,
         "pr_k": int(pr_k) if "pr" in metrics else None,

@@ -35,6 +35,11 @@ def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
     return grid
 
 
+def write_png(image, path: str | os.PathLike) -> str:
+    """Writes a uint8 `(H, W, C)` image as a PNG, atomically; returns the path."""
+    return write_atomically(tf.io.encode_png(np.asarray(image, dtype="uint8")).numpy(), path)
+
+
 def save_grid(images, path: str | os.PathLike, ncols: int | None = None) -> str:
     """Writes `make_grid(images)` as a PNG, atomically; returns the path."""
-    return write_atomically(tf.io.encode_png(make_grid(images, ncols)).numpy(), path)
+    return write_png(make_grid(images, ncols), path)

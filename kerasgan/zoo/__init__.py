@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 from kerasgan.utils.versions import library_versions
-from kerasgan.zoo.card import write_model_card
+from kerasgan.zoo.card import model_card, write_model_card
 
 CONFIG_FILE = "config.json"
 GENERATOR_WEIGHTS_FILE = "generator.weights.h5"
@@ -44,7 +44,7 @@ ZOO_PATH_ENV = "KERASGAN_ZOO"
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
-__all__ = ["ZooError", "info", "list", "load", "save", "zoo_dirs"]
+__all__ = ["ZooError", "info", "list", "load", "record_scores", "save", "zoo_dirs"]
 
 _builtin_list = list
 
@@ -304,3 +304,40 @@ def save(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def record_scores(name_or_path, key: str, result: dict) -> dict:
+    """Stores measured scores in a preset's `metadata.json` and model card.
+
+    `result` is what `kerasgan.metrics.evaluate` returns (the scores and their
+    `protocol`); it is stored as `metadata["scores"][key]` (e.g. `key =
+    "fashion-mnist-classifier"`, the feature network), replacing an earlier
+    entry of that key. `metadata.json` and `README.md` are each replaced
+    atomically; the checksummed files are not touched.
+
+    Returns the preset's updated metadata (with its folder as `path`, like `info`).
+    """
+    from kerasgan.utils.files import write_atomically
+
+    if not isinstance(key, str) or not key:
+        raise ZooError(f"record_scores needs a non-empty string key; got {key!r}.")
+    if not isinstance(result, dict) or "protocol" not in result:
+        raise ZooError(
+            "record_scores expects the dict of kerasgan.metrics.evaluate (with 'protocol')."
+        )
+    folder = _resolve(name_or_path)
+    metadata = _read_metadata(folder)
+    if metadata.get("kind") == "feature_network":
+        raise ZooError(f"{folder} is a feature network, not a GAN preset: it has no scores.")
+    scores = dict(metadata.get("scores") or {})
+    scores[key] = json.loads(json.dumps(result))  # plain JSON types only
+    metadata["scores"] = scores
+    text = json.dumps(metadata, indent=2).encode()
+    card = model_card(metadata).encode()
+    try:
+        write_atomically(text, os.path.join(folder, METADATA_FILE))
+        write_atomically(card, os.path.join(folder, CARD_FILE))
+    except OSError as e:
+        raise ZooError(f"Cannot update preset {folder}: {e.strerror}.") from None
+    metadata["path"] = folder
+    return metadata

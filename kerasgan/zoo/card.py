@@ -9,8 +9,73 @@ def _table(rows) -> str:
     return "\n".join(lines)
 
 
-def write_model_card(path, metadata: dict) -> None:
-    """Writes the model card of a preset from its `metadata.json` content."""
+def _scores_section(scores: dict) -> list:
+    """Markdown for `metadata["scores"]`: one table per feature network, with its protocol."""
+    if not scores:
+        return [
+            "No scores measured yet: `kerasgan eval NAME --features fashion-mnist-classifier "
+            "--split test --record`.",
+            "",
+        ]
+    parts = []
+    for key, result in sorted(scores.items()):
+        if not isinstance(result, dict) or "protocol" not in result:
+            parts += [_table([(key, result)]), ""]
+            continue
+        protocol = result["protocol"]
+        reference = result.get("reference") or {}
+        parts += [
+            f"### Features: `{key}`",
+            "",
+            "| metric | generated | real vs real (floor) |",
+            "|---|---|---|",
+        ]
+        pr_k = protocol.get("pr_k")
+        for metric, label in (
+            ("fid", "FID"),
+            ("kid", "KID"),
+            ("precision", f"precision (k={pr_k})"),
+            ("recall", f"recall (k={pr_k})"),
+            ("is", "IS"),
+        ):
+            if metric not in result:
+                continue
+            value = f"{result[metric]:.4g}"
+            if f"{metric}_std" in result:
+                value += f" ± {result[metric + '_std']:.2g}"
+            ref = reference.get(metric)
+            parts.append(f"| {label} | {value} | {'' if ref is None else f'{ref:.4g}'} |")
+        labels = ", labels cycling over the classes" if protocol.get("conditional") else ""
+        parts += [
+            "",
+            f"Protocol: {protocol['n_fake']} generated images (seed {protocol.get('seed')}, "
+            f"batch {protocol.get('batch_size')}, {'EMA' if protocol.get('ema') else 'raw'} "
+            f"generator{labels})"
+            f" vs {protocol['n_real']} real images of `{protocol.get('real_source')}` "
+            f"(split `{protocol.get('real_split')}`); features: `{protocol['feature_network']}` "
+            f"({protocol['feature_dim']}-d, input {'x'.join(map(str, protocol['input_shape']))})"
+            + (
+                f"; KID: {protocol['kid_subsets']} subsets of {protocol['kid_subset_size']}"
+                if protocol.get("kid_subsets")
+                else ""
+            )
+            + (f"; IS: {protocol['is_splits']} splits" if protocol.get("is_splits") else "")
+            + ".",
+            "",
+        ]
+        if reference:
+            parts += [
+                "The floor column scores real images against the same real set: "
+                + str(reference.get("description", "")),
+                "",
+            ]
+        if result.get("command"):
+            parts += [f"Measured with `{result['command']}`.", ""]
+    return parts
+
+
+def model_card(metadata: dict) -> str:
+    """The model card (markdown) of a preset from its `metadata.json` content."""
     name = metadata["name"]
     training = metadata.get("training") or {}
     scores = metadata.get("scores") or {}
@@ -62,13 +127,7 @@ def write_model_card(path, metadata: dict) -> None:
         "## Scores",
         "",
     ]
-    if scores:
-        parts += [_table(sorted(scores.items())), ""]
-    else:
-        parts += [
-            "No scores measured yet (FID/KID/precision-recall come with kerasgan.metrics).",
-            "",
-        ]
+    parts += _scores_section(scores)
     versions = metadata.get("versions") or {}
     parts += [
         "## Provenance",
@@ -85,5 +144,10 @@ def write_model_card(path, metadata: dict) -> None:
         "art; they reproduce the biases of the training set and are not real photographs.",
         "",
     ]
+    return "\n".join(parts)
+
+
+def write_model_card(path, metadata: dict) -> None:
+    """Writes the model card of a preset from its `metadata.json` content."""
     with open(path, "w") as f:
-        f.write("\n".join(parts))
+        f.write(model_card(metadata))
