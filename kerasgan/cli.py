@@ -84,8 +84,9 @@ def _make_callbacks(args):
 
     title = f"{args.variant} on {os.path.basename(str(args.dataset).rstrip('/'))}"
     curves = kerasgan.callbacks.LossCurves(args.out, title=title, resume=args.resume)
+    args.backup = kerasgan.callbacks.BackupAndRestore(os.path.join(args.out, BACKUP_DIR))
     return [
-        kerasgan.callbacks.BackupAndRestore(os.path.join(args.out, BACKUP_DIR)),
+        args.backup,
         kerasgan.callbacks.SampleGrid(args.out, n=args.samples, seed=args.grid_seed),
         curves,
     ], curves.history
@@ -160,7 +161,11 @@ def _cmd_train(args) -> int:
         "batch_size": args.batch_size,
         "seed": args.seed,
         "jit_compile": bool(gan.jit_compile),
-        "wall_time_s": round(wall_time + previous.get("wall_time_s", 0.0), 1),
+        # this session's time plus the time spent before an interruption (from the backup)
+        # or in an earlier, completed run that was extended with --resume --epochs N
+        "wall_time_s": round(
+            wall_time + max(args.backup.previous_time_s, previous.get("wall_time_s", 0.0)), 1
+        ),
         "command": "kerasgan " + " ".join(args.argv),
         "versions": library_versions(),
         "history": history,

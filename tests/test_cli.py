@@ -258,6 +258,8 @@ def test_train_resumes_after_a_real_interruption(tmp_path):
     proc.wait()
     assert not (out / "dcgan.keras").exists()
     assert (out / "backup").is_dir()
+    record = json.loads((out / "backup" / "training_metadata.json").read_text())
+    assert record["epoch"] >= 1 and record["train_time_s"] > 0  # the clock survives the kill
     # Without --resume the interrupted run is protected.
     result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "pass --resume" in result.stderr
@@ -268,6 +270,8 @@ def test_train_resumes_after_a_real_interruption(tmp_path):
     run = json.loads((out / "run.json").read_text())
     # 10 epochs x 3 steps: restored weights and optimizer state, no epoch counted twice.
     assert run["generator_steps"] == 30
+    # the total training time counts the killed session too
+    assert run["wall_time_s"] >= record["train_time_s"]
     assert len(run["history"]["d_loss"]) == 10
     assert (out / "samples_epoch_010.png").exists() and (out / "dcgan.keras").exists()
     assert not (out / "backup").exists()  # removed after a finished run

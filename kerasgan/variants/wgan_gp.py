@@ -10,7 +10,7 @@ from kerasgan.registry import register
 class WGANGP(GANModel):
     """Wasserstein GAN with gradient penalty, with the paper's defaults.
 
-    Paper defaults used here (Algorithm 1):
+    Defaults (from Algorithm 1 of the paper unless noted):
     - Wasserstein loss: critic minimises `E[D(G(z))] - E[D(x)]`, generator
       minimises `-E[D(G(z))]`;
     - gradient penalty `lambda * E[(||grad D(x_hat)||_2 - 1)^2]` with
@@ -18,7 +18,10 @@ class WGANGP(GANModel):
       per sample;
     - `n_critic = 5` critic updates per generator update (`d_steps=5`);
     - no batch normalization in the critic (the penalty is per sample);
-    - Adam, learning rate 1e-4, beta_1 = 0.5, beta_2 = 0.9.
+    - Adam, learning rate 1e-4, beta_2 = 0.9 (Algorithm 1), beta_1 = 0.5.
+      Algorithm 1 lists beta_1 = 0; 0.5 is the common choice of public
+      implementations (e.g. keras.io's WGAN-GP example). Pass
+      `d_optimizer`/`g_optimizer` to `compile` for beta_1 = 0.
 
     kerasgan runs the 5 critic updates inside one `train_step` on the step's
     real batch with fresh noise and fresh `alpha` each time; Algorithm 1 draws a
