@@ -86,6 +86,8 @@ def _make_callbacks(args):
     curves = kerasgan.callbacks.LossCurves(args.out, title=title, resume=args.resume)
     args.backup = kerasgan.callbacks.BackupAndRestore(os.path.join(args.out, BACKUP_DIR))
     return [
+        # first: a NaN/Inf stops the run before the backup could save diverged weights
+        kerasgan.callbacks.DivergenceGuard(),
         args.backup,
         kerasgan.callbacks.SampleGrid(args.out, n=args.samples, seed=args.grid_seed),
         curves,
@@ -504,6 +506,19 @@ def main(argv=None) -> int:
         message = " ".join(str(e).split())
         print(f"kerasgan: error: {message}", file=sys.stderr)
         return 2
+    except RuntimeError as e:
+        guard = sys.modules.get("kerasgan.callbacks.guard")  # imported by `train` only
+        if guard is None or not isinstance(e, guard.DivergenceError):
+            raise
+        backup = os.path.join(getattr(args, "out", "") or "", BACKUP_DIR)
+        print(f"kerasgan: error: {e}", file=sys.stderr)
+        if os.path.isdir(backup):
+            print(
+                f"kerasgan: the last good epoch is kept in {backup}; continue from it with "
+                "--resume (after changing what made it diverge).",
+                file=sys.stderr,
+            )
+        return 3
     except KeyboardInterrupt:
         print("kerasgan: interrupted", file=sys.stderr)
         return 130

@@ -2,8 +2,17 @@
 
 from kerasgan.callbacks.backup import BackupAndRestore
 from kerasgan.callbacks.ema import EMA
+from kerasgan.callbacks.guard import DivergenceError, DivergenceGuard
 from kerasgan.callbacks.loss_curves import LossCurves
 from kerasgan.callbacks.metric_callback import MetricCallback
 from kerasgan.callbacks.sample_grid import SampleGrid
 
-__all__ = ["BackupAndRestore", "EMA", "LossCurves", "MetricCallback", "SampleGrid"]
+__all__ = [
+    "BackupAndRestore",
+    "DivergenceError",
+    "DivergenceGuard",
+    "EMA",
+    "LossCurves",
+    "MetricCallback",
+    "SampleGrid",
+]
