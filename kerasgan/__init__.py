@@ -13,21 +13,43 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from kerasgan import architectures, callbacks, data, losses, regularizers, utils, zoo  # noqa: E402
+from kerasgan import (  # noqa: E402
+    architectures,
+    augment,
+    callbacks,
+    data,
+    losses,
+    regularizers,
+    utils,
+    zoo,
+)
 from kerasgan.gan_model import GANModel  # noqa: E402
 from kerasgan.registry import create, get, list_variants, load_plugins, register  # noqa: E402
-from kerasgan.variants import CGAN, DCGAN, LSGAN, R1GAN, WGANGP  # noqa: E402
+from kerasgan.variants import (  # noqa: E402
+    ACGAN,
+    CGAN,
+    DCGAN,
+    LSGAN,
+    R1GAN,
+    SNGAN,
+    WGANGP,
+    CGANProjection,
+)
 from kerasgan.version import __version__  # noqa: E402
 
 __all__ = [
+    "ACGAN",
     "CGAN",
+    "CGANProjection",
     "DCGAN",
     "GANModel",
     "LSGAN",
     "R1GAN",
+    "SNGAN",
     "WGANGP",
     "__version__",
     "architectures",
+    "augment",
     "callbacks",
     "create",
     "data",

@@ -30,10 +30,14 @@ def build_variant(
         if "__init__" in vars(klass):
             model_params |= set(inspect.signature(klass.__init__).parameters)
     model_params |= {"name", "dtype", "trainable"}
-    model_kwargs = {k: v for k, v in overrides.items() if k in model_params}
-    builder_kwargs = {k: v for k, v in overrides.items() if k not in model_params}
     g_params = set(inspect.signature(cls.build_generator).parameters)
     d_params = set(inspect.signature(cls.build_discriminator).parameters)
+    model_kwargs = {k: v for k, v in overrides.items() if k in model_params}
+    # An argument that both the model and a builder take (e.g. SNGAN's
+    # `architecture`) goes to both.
+    builder_kwargs = {
+        k: v for k, v in overrides.items() if k not in model_params or k in g_params | d_params
+    }
     unknown = set(builder_kwargs) - g_params - d_params
     if unknown:
         allowed = sorted((model_params | g_params | d_params) - {"self", "kwargs", "args"})

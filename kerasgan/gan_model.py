@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasgan import architectures, backend, losses, regularizers, validation
+from kerasgan import architectures, augment, backend, losses, regularizers, validation
 
 __all__ = ["GANModel"]
 
@@ -57,6 +57,12 @@ class GANModel(keras.Model):
         ema_decay: when set, keep an exponential moving average of the
             generator's weights in a separate `ema_generator` (see
             `enable_ema`).
+        diffaugment: DiffAugment policy (Zhao et al. 2020), e.g.
+            `"color,translation,cutout"`: while training, real and generated
+            images pass through these differentiable augmentations before
+            every discriminator call (discriminator and generator updates,
+            penalties included). `None` (default) disables it; see
+            `kerasgan.augment`.
 
     Example:
         >>> gan = kerasgan.create("dcgan", image_shape=(28, 28, 1))
@@ -94,6 +100,7 @@ class GANModel(keras.Model):
         r1_interval: int | None = None,
         seed: int | None = None,
         ema_decay: float | None = None,
+        diffaugment: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -139,6 +146,8 @@ class GANModel(keras.Model):
             raise ValueError("Penalty weights must be >= 0.")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        policy = augment.parse_policy(diffaugment)
+        self.diffaugment = ",".join(policy) if policy else None
         self._check_networks()
 
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -386,10 +395,17 @@ class GANModel(keras.Model):
             return self.generator(z, training=training)
         return self.generator([z, labels], training=training)
 
-    def _discriminate(self, images, labels=None, training=False):
+    def _discriminate(self, images, labels=None, training=False, **kwargs):
+        """Calls the discriminator, on DiffAugment-ed images while training.
+
+        Extra keyword arguments go to the discriminator's `call` (e.g.
+        `return_class_logits=True` for an auxiliary-classifier discriminator).
+        """
+        if training and self.diffaugment:
+            images = augment.diff_augment(images, self.diffaugment, seed=self.seed_generator)
         if self.num_classes is None:
-            return self.discriminator(images, training=training)
-        return self.discriminator([images, labels], training=training)
+            return self.discriminator(images, training=training, **kwargs)
+        return self.discriminator([images, labels], training=training, **kwargs)
 
     def call(self, inputs, training=False):
         """Maps noise to images: `z`, or `(z, labels)` for a conditional model."""
@@ -415,13 +431,23 @@ class GANModel(keras.Model):
 
     def discriminator_objective(self, real, fake, labels=None, training=True):
         """Full discriminator loss and its logged terms for one update."""
+        real_logits = self._discriminate(real, labels, training=training)
+        fake_logits = self._discriminate(fake, labels, training=training)
+        loss = self.discriminator_loss(real_logits, fake_logits)
+        penalty, logs = self.discriminator_penalties(real, fake, labels, training=training)
+        return loss + penalty, logs
+
+    def discriminator_penalties(self, real, fake, labels=None, training=True):
+        """The weighted sum of the enabled penalties (gradient penalty, R1, the
+        discriminator's own `losses`) and their logged unweighted values.
+
+        Variants that override `discriminator_objective` add this to their loss.
+        """
 
         def critic(x):
             return self._discriminate(x, labels, training=training)
 
-        real_logits = critic(real)
-        fake_logits = critic(fake)
-        loss = self.discriminator_loss(real_logits, fake_logits)
+        loss = ops.zeros((), "float32")
         logs = {}
         if self.gradient_penalty_weight > 0:
             gp = regularizers.gradient_penalty(critic, real, fake, seed=self.seed_generator)
@@ -653,6 +679,7 @@ class GANModel(keras.Model):
             r1_interval=self.r1_interval,
             seed=self.seed,
             ema_decay=self.ema_decay,
+            diffaugment=self.diffaugment,
         )
         return config
 

@@ -14,6 +14,7 @@ from keras import ops
 
 __all__ = [
     "ALL_LOSSES",
+    "class_cross_entropy",
     "get",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
@@ -87,6 +88,19 @@ def least_squares_discriminator_loss(real_logits, fake_logits):
 def least_squares_generator_loss(fake_logits):
     """`1/2 E[(D(G(z)) - 1)^2]` (Mao et al. 2017, c=1)."""
     return 0.5 * ops.mean(ops.square(_f32(fake_logits) - 1.0))
+
+
+def class_cross_entropy(class_logits, labels):
+    """Mean `-log softmax(class_logits)[label]`: the auxiliary classifier loss of
+    AC-GAN (Odena et al. 2017), `-E[log P(C = c | X)]`.
+
+    Args:
+        class_logits: `(batch, num_classes)` unnormalized class scores.
+        labels: integer class ids, shape `(batch,)` or `(batch, 1)`.
+    """
+    log_probs = ops.log_softmax(_f32(class_logits), axis=-1)
+    labels = ops.reshape(ops.cast(labels, "int32"), (-1, 1))
+    return -ops.mean(ops.take_along_axis(log_probs, labels, axis=-1))
 
 
 ALL_LOSSES = {

@@ -1,9 +1,12 @@
 """Built-in variants; importing this package registers them."""
 
+from kerasgan.variants.acgan import ACGAN
 from kerasgan.variants.cgan import CGAN
+from kerasgan.variants.cgan_projection import CGANProjection
 from kerasgan.variants.dcgan import DCGAN
 from kerasgan.variants.lsgan import LSGAN
 from kerasgan.variants.r1gan import R1GAN
+from kerasgan.variants.sngan import SNGAN
 from kerasgan.variants.wgan_gp import WGANGP
 
-__all__ = ["CGAN", "DCGAN", "LSGAN", "R1GAN", "WGANGP"]
+__all__ = ["ACGAN", "CGAN", "CGANProjection", "DCGAN", "LSGAN", "R1GAN", "SNGAN", "WGANGP"]

@@ -1,0 +1,36 @@
+"""Train SNGAN (spectral normalization, hinge loss) on real Fashion-MNIST, then save samples.
+
+python examples/train_sngan.py --epochs 5
+python examples/train_sngan.py --epochs 5 --diffaugment color,translation,cutout
+python examples/train_sngan.py --architecture resnet --base-filters 32  # the ResNet defaults
+"""
+
+import argparse
+
+import keras
+
+import kerasgan
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=5)
+parser.add_argument("--architecture", default="dcgan", choices=["dcgan", "resnet"])
+parser.add_argument("--base-filters", type=int, default=64)
+parser.add_argument(
+    "--diffaugment",
+    default=None,
+    help="DiffAugment policy for real and fake images, e.g. color,translation,cutout",
+)
+args = parser.parse_args()
+
+ds = kerasgan.data.load("fashion_mnist", batch_size=128)  # images in [-1, 1]
+gan = kerasgan.create(
+    "sngan",
+    image_shape=(28, 28, 1),
+    architecture=args.architecture,
+    base_filters=args.base_filters,
+    diffaugment=args.diffaugment,
+)
+gan.compile(jit_compile=True)  # the paper's Adam settings for this architecture
+gan.fit(ds, epochs=args.epochs, callbacks=[keras.callbacks.TensorBoard("runs/tb")])
+kerasgan.utils.save_grid(gan.generate(64, seed=0), "sngan_samples.png")
+gan.save("sngan.keras")
