@@ -351,8 +351,16 @@ class GANModel(keras.Model):
 
     def _make_optimizer(self, optimizer, name):
         if optimizer is None:
-            return keras.optimizers.Adam(**self.default_optimizer, name=name)
-        return keras.optimizers.get(optimizer)
+            optimizer = keras.optimizers.Adam(**self.default_optimizer, name=name)
+        else:
+            optimizer = keras.optimizers.get(optimizer)
+        # float16 gradients underflow without loss scaling (as Keras' own compile does it)
+        policies = {n.dtype_policy.name for n in (self, self.generator, self.discriminator)}
+        if "mixed_float16" in policies and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
+        return optimizer
 
     def get_compile_config(self):
         if not self.compiled or self.d_optimizer is None:

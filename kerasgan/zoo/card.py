@@ -66,7 +66,8 @@ def _scores_section(scores: dict) -> list:
         if reference:
             parts += [
                 "The floor column scores real images against the same real set: "
-                + str(reference.get("description", "")),
+                + str(reference.get("description", ""))
+                + ".",
                 "",
             ]
         if result.get("command"):

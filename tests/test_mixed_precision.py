@@ -1,0 +1,82 @@
+"""Mixed precision for every variant: bfloat16 compute (tested on CPU, compiled with XLA),
+float16 with loss scaling; images, logits and penalties stay float32."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from support import fit_args, is_conditional, make_gan
+
+import kerasgan
+
+VARIANTS = kerasgan.list_variants()
+
+
+@pytest.fixture
+def policy(request):
+    keras.mixed_precision.set_global_policy(request.param)
+    yield request.param
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def tiny(variant):
+    return make_gan(variant, base_filters=4, latent_dim=8, seed=0)
+
+
+def compute_dtypes(model):
+    return {
+        layer.compute_dtype
+        for layer in model._flatten_layers(include_self=False)
+        if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
+    }
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_bfloat16_trains_with_xla(variant, policy):
+    gan = tiny(variant)
+    assert "bfloat16" in compute_dtypes(gan.generator)  # really mixed, not silently float32
+    assert "bfloat16" in compute_dtypes(gan.discriminator)
+    gan.compile(jit_compile=True)
+    x, y = fit_args(variant, 16)
+    history = gan.fit(x, y, batch_size=8, epochs=1, verbose=0).history
+    assert all(math.isfinite(v[-1]) for v in history.values()), history
+    labels = {"labels": 1} if is_conditional(variant) else {}
+    images = gan.predict(
+        gan.sample_latent(4) if not labels else (gan.sample_latent(4), np.ones(4, "int32")),
+        verbose=0,
+    )
+    assert images.dtype == np.float32 and np.abs(images).max() <= 1.0
+    assert gan.generate(4, seed=0, **labels).dtype == np.float32
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp"])
+def test_float16_uses_loss_scaling_and_float32_penalties(variant, policy):
+    gan = tiny(variant)
+    gan.compile(jit_compile=False)
+    for opt in (gan.d_optimizer, gan.g_optimizer):
+        assert isinstance(opt, keras.optimizers.LossScaleOptimizer)
+    x, y = fit_args(variant, 16)
+    history = gan.fit(x, y, batch_size=8, epochs=2, verbose=0).history
+    assert all(math.isfinite(v[-1]) for v in history.values()), history
+    if variant == "wgan_gp":
+        # the penalty is computed from float32 gradients even with float16 layers
+        real, fake = x[:8], gan.generate(8, seed=0)
+        critic = lambda t: gan.discriminator(t, training=False)  # noqa: E731
+        gp = kerasgan.regularizers.gradient_penalty(critic, real, fake, seed=0)
+        assert keras.ops.convert_to_numpy(gp).dtype == np.float32
+    # saved and loaded with its loss-scale optimizers
+    gan2 = keras.saving.load_model(_save(gan))
+    assert isinstance(gan2.g_optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def _save(gan):
+    import tempfile
+
+    path = tempfile.mkdtemp() + "/m.keras"
+    gan.save(path)
+    return path
