@@ -10,7 +10,7 @@ name=${1:?usage: bash zoo/reproduce.sh PRESET_NAME}
 case "$name" in
   dcgan-fashion-mnist)   variant=dcgan;   epochs=8; what="DCGAN" ;;
   cgan-fashion-mnist)    variant=cgan;    epochs=8; what="Class-conditional GAN" ;;
-  wgan-gp-fashion-mnist) variant=wgan_gp; epochs=3; what="WGAN-GP" ;;
+  wgan-gp-fashion-mnist) variant=wgan_gp; epochs=7; what="WGAN-GP" ;;
   *) echo "unknown preset $name" >&2; exit 2 ;;
 esac
 make install data

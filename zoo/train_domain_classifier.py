@@ -41,6 +41,50 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def model_card(metadata: dict) -> str:
+    """README.md of the classifier folder, from its metadata."""
+    classes = ", ".join(f"{i}: {c}" for i, c in enumerate(metadata.get("class_names") or []))
+    return "\n".join(
+        [
+            f"# {metadata['name']}",
+            "",
+            f"{metadata['description']}. A feature network for `kerasgan.metrics`, not a GAN.",
+            "",
+            f"**Test accuracy: {metadata['test_accuracy']:.2%}** on the "
+            f"{metadata['test_examples']} held-out `{metadata['dataset']}` test images "
+            "(used once, after training; no model selection on them).",
+            "",
+            "## Use",
+            "",
+            "```bash",
+            "kerasgan eval dcgan-fashion-mnist --features fashion-mnist-classifier --split test",
+            "```",
+            "",
+            "```python",
+            "net = kerasgan.metrics.get_feature_network('fashion-mnist-classifier')",
+            "feats = net.features(images)          # (n, "
+            f"{metadata['feature_dim']}) from layer `{metadata['feature_layer']}`",
+            "probs = net.probabilities(images)     # softmax of the logits (for IS)",
+            "```",
+            "",
+            "## Network and training",
+            "",
+            "`kerasgan.metrics.build_domain_classifier()`: three conv-BN-ReLU blocks (32, 64, 128 "
+            "filters, 2x2 max pooling, dropout 0.25), a "
+            f"{metadata['feature_dim']}-unit ReLU layer `features`, dropout 0.5, 10 logits. "
+            f"Trained on {metadata['train_examples']} real train images for {metadata['epochs']} "
+            f"epochs, batch {metadata['batch_size']}, Adam with a cosine decay from "
+            f"{metadata['learning_rate']}, seed {metadata['seed']}, XLA off, "
+            f"{metadata['wall_time_s']:.0f} s on a 2-core CPU. Classes: {classes}.",
+            "",
+            f"Reproduce: `{metadata['command'].strip()}` (rewrites this folder).",
+            "",
+            f"sha256 `classifier.keras`: `{metadata['sha256']['classifier.keras']}`",
+            "",
+        ]
+    )
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     import keras
@@ -118,6 +162,8 @@ def main(argv=None) -> int:
         }
         with open(os.path.join(tmp, CLASSIFIER_METADATA_FILE), "w") as f:
             json.dump(metadata, f, indent=2)
+        with open(os.path.join(tmp, "README.md"), "w") as f:
+            f.write(model_card(metadata))
         os.chmod(tmp, 0o755)
         if os.path.exists(args.out):
             shutil.rmtree(args.out)
