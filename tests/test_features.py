@@ -43,7 +43,9 @@ def judge(fashion):
     """A small domain classifier trained for ~140 steps on 3000 real test images."""
     x, y = fashion
     keras.utils.set_random_seed(0)
-    model = build_domain_classifier(filters=(8, 16, 16), feature_dim=32, batch_norm_momentum=0.9)
+    model = build_domain_classifier(
+        filters=(8, 16, 16), feature_dim=32, batch_norm_momentum=0.9, convs_per_block=2
+    )
     model.compile(
         keras.optimizers.Adam(3e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
