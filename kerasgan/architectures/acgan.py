@@ -9,7 +9,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from kerasgan.architectures.dcgan import num_upsamplings, validate_image_shape
+from kerasgan.architectures.dcgan import (
+    downsampling_stack,
+    num_upsamplings,
+    validate_image_shape,
+)
 
 __all__ = ["AuxiliaryClassifierDiscriminator", "acgan_discriminator"]
 
@@ -104,19 +108,7 @@ def acgan_discriminator(
     images = keras.Input(image_shape, name="images")
     labels = keras.Input((1,), dtype="int32", name="labels")  # unused: D predicts the class
     x = images
-    for i in range(k):
-        x = layers.Conv2D(
-            base_filters * 2**i,
-            4,
-            strides=2,
-            padding="same",
-            use_bias=not (batch_norm and i > 0),
-            kernel_initializer=kernel_initializer,
-            name=f"down{i + 1}",
-        )(x)
-        if batch_norm and i > 0:
-            x = layers.BatchNormalization(name=f"down{i + 1}_bn")(x)
-        x = layers.LeakyReLU(negative_slope)(x)
+    x = downsampling_stack(x, k, base_filters, batch_norm, negative_slope, kernel_initializer)
     features = layers.Flatten(name="features")(x)
     source = layers.Dense(1, dtype="float32", kernel_initializer=kernel_initializer, name="source")(
         features

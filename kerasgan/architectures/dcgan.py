@@ -136,6 +136,26 @@ def dcgan_generator(
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)
 
 
+def downsampling_stack(x, k, base_filters, batch_norm, negative_slope, kernel_initializer):
+    """The DCGAN discriminator body: `k` stride-2 4x4 convolutions `down1..k`
+    doubling from `base_filters`, batch norm after all but the first (when
+    `batch_norm`), LeakyReLU. Shared by the DCGAN and AC-GAN discriminators."""
+    for i in range(k):
+        x = layers.Conv2D(
+            base_filters * 2**i,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=not (batch_norm and i > 0),
+            kernel_initializer=kernel_initializer,
+            name=f"down{i + 1}",
+        )(x)
+        if batch_norm and i > 0:
+            x = layers.BatchNormalization(name=f"down{i + 1}_bn")(x)
+        x = layers.LeakyReLU(negative_slope)(x)
+    return x
+
+
 def dcgan_discriminator(
     image_shape,
     num_classes: int | None = None,
@@ -178,19 +198,7 @@ def dcgan_discriminator(
         e = layers.Reshape((1, 1, num_classes))(e)
         e = layers.UpSampling2D((h, w), name="label_maps")(e)
         x = layers.Concatenate(name="concat_label")([images, e])
-    for i in range(k):
-        x = layers.Conv2D(
-            base_filters * 2**i,
-            4,
-            strides=2,
-            padding="same",
-            use_bias=not (batch_norm and i > 0),
-            kernel_initializer=kernel_initializer,
-            name=f"down{i + 1}",
-        )(x)
-        if batch_norm and i > 0:
-            x = layers.BatchNormalization(name=f"down{i + 1}_bn")(x)
-        x = layers.LeakyReLU(negative_slope)(x)
+    x = downsampling_stack(x, k, base_filters, batch_norm, negative_slope, kernel_initializer)
     x = layers.Flatten()(x)
     out = layers.Dense(1, dtype="float32", kernel_initializer=kernel_initializer, name="logit")(x)
     return keras.Model(inputs if len(inputs) > 1 else images, out, name=name)
