@@ -20,11 +20,13 @@ from kerasgan import (  # noqa: E402
     data,
     losses,
     regularizers,
+    saving,
     utils,
     zoo,
 )
 from kerasgan.gan_model import GANModel  # noqa: E402
 from kerasgan.registry import create, get, list_variants, load_plugins, register  # noqa: E402
+from kerasgan.saving import load_model  # noqa: E402
 from kerasgan.variants import (  # noqa: E402
     ACGAN,
     CGAN,
@@ -48,6 +50,7 @@ __all__ = [
     "SNGAN",
     "WGANGP",
     "__version__",
+    "load_model",
     "architectures",
     "augment",
     "callbacks",
@@ -59,6 +62,7 @@ __all__ = [
     "losses",
     "register",
     "regularizers",
+    "saving",
     "utils",
     "zoo",
 ]

@@ -33,6 +33,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kerasgan.backend import replica_rows
+
 __all__ = [
     "POLICIES",
     "TRANSLATION_RATIO",
@@ -60,8 +62,15 @@ def _seed_generator(seed):
 
 
 def _per_image_uniform(x, seed):
-    u = keras.random.uniform((ops.shape(x)[0], 1, 1, 1), 0.0, 1.0, seed=seed)
+    u = replica_rows(
+        lambda n: keras.random.uniform((n, 1, 1, 1), 0.0, 1.0, seed=seed), ops.shape(x)[0]
+    )
     return ops.cast(u, x.dtype)
+
+
+def _randint_rows(batch, low, high, seed):
+    # (batch, 1) integers in [low, high); per replica, a slice of the global draw.
+    return replica_rows(lambda n: keras.random.randint((n, 1), low, high, seed=seed), batch)
 
 
 def random_brightness(x, seed):
@@ -100,8 +109,8 @@ def random_translation(x, seed, ratio: float = TRANSLATION_RATIO):
     h, w = _static_side(x, 1), _static_side(x, 2)
     shift_h, shift_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
     batch = ops.shape(x)[0]
-    dy = keras.random.randint((batch, 1), -shift_h, shift_h + 1, seed=seed)
-    dx = keras.random.randint((batch, 1), -shift_w, shift_w + 1, seed=seed)
+    dy = _randint_rows(batch, -shift_h, shift_h + 1, seed)
+    dx = _randint_rows(batch, -shift_w, shift_w + 1, seed)
     # Indices into the image padded with one ring of zeros: out-of-range reads
     # are clipped onto the ring, which holds zeros.
     rows = ops.clip(ops.arange(h, dtype="int32")[None, :] + dy + 1, 0, h + 1)  # (B, H)
@@ -124,8 +133,8 @@ def random_cutout(x, seed, ratio: float = CUTOUT_RATIO):
     h, w = _static_side(x, 1), _static_side(x, 2)
     size_h, size_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
     batch = ops.shape(x)[0]
-    centre_h = keras.random.randint((batch, 1), 0, h + (1 - size_h % 2), seed=seed)
-    centre_w = keras.random.randint((batch, 1), 0, w + (1 - size_w % 2), seed=seed)
+    centre_h = _randint_rows(batch, 0, h + (1 - size_h % 2), seed)
+    centre_w = _randint_rows(batch, 0, w + (1 - size_w % 2), seed)
     top, left = centre_h - size_h // 2, centre_w - size_w // 2
     rows = ops.arange(h, dtype="int32")[None, :]
     cols = ops.arange(w, dtype="int32")[None, :]

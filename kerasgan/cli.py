@@ -181,17 +181,14 @@ def _cmd_train(args) -> int:
 # ----------------------------------------------------------------------- sample
 def _load_model(spec):
     """A `.keras` file or a zoo preset name/folder -> (model, class names or None)."""
-    import keras
 
     import kerasgan
 
     if str(spec).endswith(".keras"):
-        if not os.path.isfile(spec):
-            raise UserError(f"No such model file: {spec}.")
         try:
-            return keras.saving.load_model(spec), None
-        except Exception as e:
-            raise UserError(f"Cannot load {spec}: {str(e).splitlines()[0]}") from None
+            return kerasgan.saving.load_model(spec), None
+        except kerasgan.saving.ModelFileError as e:
+            raise UserError(str(e)) from None
     model = kerasgan.zoo.load(spec, compile=False)
     return model, kerasgan.zoo.info(spec).get("class_names")
 

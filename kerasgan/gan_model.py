@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasgan import architectures, augment, backend, losses, regularizers, validation
+from kerasgan import architectures, augment, backend, losses, regularizers, saving, validation
 
 __all__ = ["GANModel"]
 
@@ -119,6 +119,8 @@ class GANModel(keras.Model):
         if self.num_classes is not None and self.num_classes < 2:
             raise ValueError(f"num_classes must be >= 2; got {num_classes}.")
         self.latent_dim = int(latent_dim) if latent_dim is not None else self._infer_latent_dim()
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim (size of the noise z) must be >= 1; got {latent_dim}.")
         d_steps = self.default_d_steps if d_steps is None else d_steps
         if isinstance(d_steps, bool) or not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
             raise ValueError(
@@ -315,7 +317,9 @@ class GANModel(keras.Model):
                 discriminator; the variant's paper default when omitted.
             g_optimizer: optimizer of the generator; same default.
             jit_compile: `True` compiles the train step with XLA. `"auto"`
-                (Keras' default) uses XLA when every layer supports it.
+                (Keras' default) uses XLA when every layer supports it and the
+                distribution strategy allows it (not with several replicas on
+                logical CPUs of one machine, where `True` raises).
             run_eagerly: run the step eagerly, for debugging.
             steps_per_execution: batches per compiled call.
         """
@@ -333,6 +337,16 @@ class GANModel(keras.Model):
                 "d_optimizer and g_optimizer must be two separate optimizer instances; "
                 "sharing one mixes the two networks' optimizer state."
             )
+        if jit_compile is not False and backend.replicas_share_host_cpu(self.distribute_strategy):
+            if jit_compile is True:
+                raise ValueError(
+                    "jit_compile=True cannot run under a distribution strategy with several "
+                    "replicas on logical CPU devices of one machine: TensorFlow's XLA cannot "
+                    "read variables placed on another logical CPU (plain Keras models fail the "
+                    "same way). Use jit_compile=False (or 'auto') here; XLA works with one "
+                    "replica per GPU or one CPU per worker."
+                )
+            jit_compile = False  # "auto": XLA cannot run here, see above
         super().compile(
             optimizer=None,
             jit_compile=jit_compile,
@@ -390,11 +404,14 @@ class GANModel(keras.Model):
     def sample_latent(self, batch_size, seed=None):
         """Gaussian noise `z` of shape `(batch_size, latent_dim)`.
 
-        Uses the model's `SeedGenerator` unless `seed` is given.
+        Uses the model's `SeedGenerator` unless `seed` is given. Inside a
+        `tf.distribute` step each replica gets its own slice of the noise of
+        the global batch (`kerasgan.backend.replica_rows`), not a copy of the
+        other replicas' noise.
         """
-        return keras.random.normal(
-            (batch_size, self.latent_dim),
-            seed=self.seed_generator if seed is None else seed,
+        seed = self.seed_generator if seed is None else seed
+        return backend.replica_rows(
+            lambda n: keras.random.normal((n, self.latent_dim), seed=seed), batch_size
         )
 
     # ------------------------------------------------------------ the networks
@@ -547,7 +564,7 @@ class GANModel(keras.Model):
         if "r1" in d_logs:
             # Lazy R1 steps without the penalty don't count in its average.
             self.r1_tracker.update_state(d_logs["r1"], sample_weight=d_logs["r1_due"])
-        return {m.name: m.result() for m in self.metrics}
+        return backend.step_logs({m.name: m.result() for m in self.metrics})
 
     @property
     def metrics(self):
@@ -582,6 +599,18 @@ class GANModel(keras.Model):
             if hasattr(cb, "link_tensorboard"):  # SampleGrid -> TensorBoard images
                 cb.link_tensorboard(callbacks)
         return super().fit(x, y, *args, **kwargs)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """`keras.Model.save`, atomically for `.keras` files.
+
+        The file is written next to `filepath` and renamed over it when
+        complete (`kerasgan.saving.save_model`): an error or a crash never
+        leaves a partial file, and an existing file is kept until the new one
+        is whole. Keras' `ModelCheckpoint` saves through this method too.
+        """
+        if zipped is False:  # Keras' unzipped folder format, as Keras writes it
+            return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+        saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         validation.check_fit_data(self, x, y)

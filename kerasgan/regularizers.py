@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from keras import ops, random
 
-from kerasgan.backend import input_gradients
+from kerasgan.backend import input_gradients, replica_rows
 
 __all__ = ["ALL_REGULARIZERS", "gradient_penalty", "r1_penalty"]
 
@@ -45,7 +45,7 @@ def gradient_penalty(discriminator, real, fake, *, alpha=None, seed=None, target
     fake = ops.cast(fake, "float32")
     batch = ops.shape(real)[0]
     if alpha is None:
-        alpha = random.uniform((batch,), 0.0, 1.0, seed=seed)
+        alpha = replica_rows(lambda n: random.uniform((n,), 0.0, 1.0, seed=seed), batch)
     alpha = ops.reshape(ops.cast(alpha, "float32"), (-1,) + (1,) * (len(real.shape) - 1))
     x_hat = real + alpha * (fake - real)
     grads = input_gradients(discriminator, x_hat)

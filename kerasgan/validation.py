@@ -164,12 +164,20 @@ def check_fit_data(model, x, y) -> None:
         check_image_spec(images_spec.shape, images_spec.dtype, model.image_shape)
         if labels_spec is not None:
             check_label_spec(labels_spec.shape, labels_spec.dtype, model.num_classes)
+        empty = True
         for element in x.take(1):
+            empty = False
             images, labels = _split_element(element)
             check_image_values(images)
             if labels is not None:
                 check_label_values(labels, model.num_classes)
                 check_batch_sizes(images.shape[0], labels.shape[0])
+        if empty:
+            raise ValueError(
+                "The training dataset is empty: it yielded no batches. Check the source "
+                "(split name, file pattern, a filter() that drops everything) and that "
+                "batch(..., drop_remainder=True) gets at least one full batch."
+            )
         return
     if isinstance(x, (tuple, list)) and y is None and len(x) == 2:
         x, y = x

@@ -13,6 +13,20 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded by CI
         f"KERAS_BACKEND={keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow."
     )
 
-from kerasgan.backend.tensorflow import input_gradients, minimize, num_replicas  # noqa: E402
+from kerasgan.backend.tensorflow import (  # noqa: E402
+    input_gradients,
+    minimize,
+    num_replicas,
+    replica_rows,
+    replicas_share_host_cpu,
+    step_logs,
+)
 
-__all__ = ["input_gradients", "minimize", "num_replicas"]
+__all__ = [
+    "input_gradients",
+    "minimize",
+    "num_replicas",
+    "replica_rows",
+    "replicas_share_host_cpu",
+    "step_logs",
+]

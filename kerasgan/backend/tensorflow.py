@@ -12,6 +12,63 @@ def num_replicas() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def replicas_share_host_cpu(strategy=None) -> bool:
+    """True when the strategy runs several replicas on logical CPUs of one host.
+
+    XLA cannot compile such a step: each replica's compiled cluster would read
+    variables placed on another logical CPU device (TensorFlow's documented
+    XLA limitation "tf.Variable on a different device"), for plain Keras
+    models too. One replica per GPU, or one CPU per worker, is fine.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync <= 1:
+        return False
+    try:
+        devices = strategy.extended.worker_devices
+    except (RuntimeError, NotImplementedError):  # strategies without local devices
+        return False
+    cpus = [d for d in devices if "CPU" in d.upper().rsplit("/", 1)[-1]]
+    return len(cpus) > 1
+
+
+def step_logs(logs: dict) -> dict:
+    """The logs a train/test step returns, in the form `fit` can reduce.
+
+    Under `MultiWorkerMirroredStrategy`, Keras 3's `fit` averages the step's
+    outputs with `strategy.reduce("MEAN", value, axis=0)`, which fails on the
+    scalar metric results every model returns (keras-team/keras#20585). Each
+    scalar is given a length-1 axis there, so the reduction is the mean over
+    all replicas of all workers; everywhere else the logs pass unchanged.
+    """
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return logs
+    return {k: tf.reshape(v, (1,)) if v.shape.rank == 0 else v for k, v in logs.items()}
+
+
+def replica_rows(draw: Callable, batch_size):
+    """This replica's rows of a random draw made for the whole global batch.
+
+    `draw(n)` returns a tensor of `n` random rows from a seed that every
+    replica shares (a `keras.random.SeedGenerator` is mirrored, so each replica
+    reads the same state). Drawing only `batch_size` rows would hand every
+    replica the *same* noise; instead each replica draws the rows of the whole
+    global batch (`batch_size * replicas`) and keeps its own contiguous slice.
+    The replicas then see different noise, and the union is exactly what a
+    single device draws for the global batch from the same seed, so a
+    distributed step computes the same thing as an undistributed one. Outside
+    a multi-replica step this is `draw(batch_size)`. (A last, uneven batch
+    splits unequally across replicas; its slices may then overlap by a row.)
+    """
+    replicas = num_replicas()
+    context = tf.distribute.get_replica_context()
+    if replicas == 1 or context is None:
+        return draw(batch_size)
+    rows = draw(batch_size * replicas)
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * tf.cast(batch_size, tf.int32)
+    return rows[start : start + batch_size]
+
+
 def minimize(loss_fn: Callable, variables, optimizer):
     """Runs `loss_fn()` under a tape and applies one optimizer update.
 

@@ -12,6 +12,15 @@ def _umask() -> int:
     return mask
 
 
+def _parents(folder):
+    while True:
+        yield folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
+
+
 def write_atomically(data: bytes, path: str | os.PathLike) -> str:
     """Writes `data` to a temporary file next to `path`, then renames it over `path`.
 
@@ -19,8 +28,15 @@ def write_atomically(data: bytes, path: str | os.PathLike) -> str:
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    except OSError as e:
+        blocker = next(
+            (p for p in _parents(folder) if os.path.exists(p) and not os.path.isdir(p)), None
+        )
+        reason = f"{blocker} is a file, not a folder" if blocker else f"{e.strerror}"
+        raise OSError(e.errno, f"Cannot write {path}: {reason}; nothing was written") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
