@@ -54,14 +54,14 @@ def mean_pairwise_distance(images, n=200):
     return float(np.sqrt(d2)[np.triu_indices(n, 1)].mean())
 
 
-def train(variant, **kwargs):
+def train(variant, steps=STEPS, compile_kwargs=None, **kwargs):
     keras.utils.set_random_seed(0)
     gan = kerasgan.create(variant, image_shape=(28, 28, 1), seed=0, **kwargs)
-    gan.compile(jit_compile=True)
+    gan.compile(jit_compile=True, **(compile_kwargs or {}))
     ds = data.load(
         "fashion_mnist", batch_size=BATCH, seed=0, conditional=gan.num_classes is not None
     )
-    history = gan.fit(ds, epochs=1, steps_per_epoch=STEPS, verbose=0)
+    history = gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
     assert np.isfinite(history.history["d_loss"][0]) and np.isfinite(history.history["g_loss"][0])
     return gan
 
@@ -139,3 +139,35 @@ def test_acgan_samples_follow_requested_labels(judge):
     accuracy = float(np.mean(probabilities(judge, fake).argmax(1) == labels))
     print(variant, "judge accuracy on requested labels:", accuracy)
     assert accuracy > 0.4  # chance is 0.1
+
+
+def test_projection_cgan_samples_follow_requested_labels(judge):
+    """The projection cGAN: the class enters the generator only through the
+    per-class scales and offsets of its conditional batch norms, and the
+    discriminator only through the projection term.
+
+    Adam moves each of those per-class parameters by at most ~lr per step, so
+    with the paper's lr 2e-4 the classes separate slowly (measured on this
+    machine: 10% of samples judged as requested after 400 steps, 28% after
+    1000). The test raises the generator's lr to 1e-3 (measured: 40% after 400
+    steps, 60% after 600) and halves the widths, to keep it to a few minutes.
+    """
+    gan = train(
+        "cgan_projection",
+        steps=600,
+        num_classes=10,
+        base_filters=32,
+        compile_kwargs=dict(
+            g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.999),
+            d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999),
+        ),
+    )
+    labels = np.repeat(np.arange(10), 50)
+    fake = gan.generate(len(labels), labels=labels, seed=0)
+    accuracy = float(np.mean(probabilities(judge, fake).argmax(1) == labels))
+    print("cgan_projection judge accuracy on requested labels:", accuracy)
+    assert accuracy > 0.35  # chance is 0.1
+    # the same noise with another label gives another image: the label is used
+    z_labels = np.zeros(10, "int32"), np.arange(10, dtype="int32")
+    same_z = [gan.generate(10, labels=lab, seed=1) for lab in z_labels]
+    assert np.abs(same_z[0] - same_z[1]).mean() > 0.05

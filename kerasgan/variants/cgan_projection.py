@@ -34,6 +34,14 @@ class CGANProjection(SNGAN):
 
     Requires `num_classes`; train with `fit(images, labels)`.
 
+    The class reaches the generator only through the per-class BN scales and
+    offsets, which Adam moves by at most about one learning rate per step: with
+    lr 2e-4 the samples separate by class slowly at first (Fashion-MNIST,
+    batch 64, measured with the domain classifier: 10% of samples in the
+    requested class after 400 steps, 28% after 1000; chance is 10%). A larger
+    generator learning rate speeds this up (lr 1e-3: 40% after 400 steps,
+    66% after 800), at the usual risk for GAN stability.
+
     Example:
         >>> gan = kerasgan.create("cgan_projection", image_shape=(28, 28, 1), num_classes=10)
         >>> gan.compile(jit_compile=True)

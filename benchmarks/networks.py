@@ -1,0 +1,132 @@
+"""The benchmark's Keras networks, a minimal hand-written Keras GAN, and FLOP counts.
+
+- `kerasio_networks()`: the keras.io-style DCGAN of issue 5 (28x28x1, latent
+  128; generator Dense -> 7x7x128, two stride-2 `Conv2DTranspose(128, 4)`,
+  `Conv2D(1, 7)`; discriminator two stride-2 `Conv2D` 64/128 with LeakyReLU,
+  global max pool, `Dense(1)`).
+- `MinimalGAN`: the smallest correct `keras.Model` with its own `train_step`
+  (as in the keras.io examples): the baseline that kerasgan's `fit` must not
+  be slower than ("no library overhead").
+- `train_step_flops(gan, batch)`: floating-point operations of one training
+  step, counted by TensorFlow's profiler on the step's graph (forward, backward
+  and optimizer ops), and `analytic_kerasio_flops` to check the counter.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+LATENT = 128
+
+
+def kerasio_networks():
+    generator = keras.Sequential(
+        [
+            keras.Input((LATENT,)),
+            layers.Dense(7 * 7 * 128),
+            layers.LeakyReLU(0.2),
+            layers.Reshape((7, 7, 128)),
+            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(1, 7, padding="same", activation="tanh"),
+        ],
+        name="generator",
+    )
+    discriminator = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(64, 3, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(128, 3, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(1),
+        ],
+        name="discriminator",
+    )
+    return generator, discriminator
+
+
+def analytic_kerasio_flops(batch: int) -> dict:
+    """Multiply-adds x 2 of the keras.io network's convolutions and dense
+    layers for one training step (D update on `batch` real + `batch` fake,
+    G update on `batch`), by hand. Backward of a layer = 2x its forward
+    (input gradient + weight gradient), except that the first layer of D
+    needs no input gradient on the D update and G's layers are not
+    differentiated in the D update."""
+    g_layers = [
+        LATENT * 7 * 7 * 128,  # dense
+        7 * 7 * 128 * 128 * 16,  # conv-transpose 7 -> 14 (per input pixel)
+        14 * 14 * 128 * 128 * 16,  # conv-transpose 14 -> 28
+        28 * 28 * 128 * 49,  # conv 7x7 -> 1 channel
+    ]
+    d_layers = [
+        14 * 14 * 64 * 9,  # conv 3x3 s2, 1 -> 64
+        7 * 7 * 128 * 64 * 9,  # conv 3x3 s2, 64 -> 128
+        128,  # dense
+    ]
+    g_fwd = 2 * sum(g_layers)
+    d_fwd = 2 * sum(d_layers)
+    d_update = batch * (g_fwd + 2 * d_fwd + 2 * (2 * d_fwd - 2 * d_layers[0]) + 2 * 2 * d_layers[0])
+    g_update = batch * (3 * g_fwd + 3 * d_fwd)
+    return {
+        "generator_forward_per_image": g_fwd,
+        "discriminator_forward_per_image": d_fwd,
+        "step": d_update + g_update,
+    }
+
+
+class MinimalGAN(keras.Model):
+    """A bare DCGAN `train_step` (non-saturating loss, one D and one G update)."""
+
+    def __init__(self, generator, discriminator, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.discriminator = generator, discriminator
+        self.seed = keras.random.SeedGenerator(0)
+
+    def compile(self, **kwargs):
+        super().compile(**kwargs)
+        self.d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self.g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self.d_opt.build(self.discriminator.trainable_variables)
+        self.g_opt.build(self.generator.trainable_variables)
+
+    def train_step(self, real):
+        batch = tf.shape(real)[0]
+        z = keras.random.normal((batch, LATENT), seed=self.seed)
+        fake = self.generator(z, training=True)
+        with tf.GradientTape() as tape:
+            d_loss = tf.reduce_mean(tf.nn.softplus(-self.discriminator(real, training=True)))
+            d_loss += tf.reduce_mean(tf.nn.softplus(self.discriminator(fake, training=True)))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.d_opt.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        z = keras.random.normal((batch, LATENT), seed=self.seed)
+        with tf.GradientTape() as tape:
+            logits = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = tf.reduce_mean(tf.nn.softplus(-logits))
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_opt.apply_gradients(zip(grads, self.generator.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+
+def train_step_flops(model, batch_size: int, image_shape=(28, 28, 1), labels: bool = False):
+    """FLOPs of one `model.train_step` on a batch, by TensorFlow's profiler.
+
+    Traces the step (without XLA) into a graph and sums the registered
+    `flops` statistics of its ops: convolutions (and their input / filter
+    gradients), matmuls, element-wise ops. Optimizer updates are included.
+    """
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    spec = tf.TensorSpec((batch_size, *image_shape), tf.float32)
+    if labels:
+        spec = (spec, tf.TensorSpec((batch_size,), tf.int32))
+    concrete = tf.function(model.train_step).get_concrete_function(spec)
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    info = model_analyzer.profile(concrete.graph, options=options)
+    return int(info.total_float_ops)

@@ -1,0 +1,287 @@
+"""kerasgan's benchmark suite: one command, a table on screen and a JSON file.
+
+Usage:
+    python benchmarks/suite.py [--json runs/bench.json] [--steps 15] [--runs 5]
+        [--variants dcgan,wgan_gp,...] [--quick]
+
+What it measures, all in one process and one run (compare ratios, not
+absolute times, across runs on shared machines):
+
+1. The machine's float32 matmul peak through TensorFlow (and PyTorch when
+   installed): a 2048x2048 matmul, median of 10.
+2. For the keras.io-style DCGAN of issue 5 and kerasgan's default DCGAN
+   (28x28x1, batch 128), `--runs` alternating runs of
+   - kerasgan `fit` (XLA) on a `tf.data` pipeline,
+   - a minimal hand-written Keras `train_step` of the same networks (XLA),
+   - the PyTorch twin (`benchmarks/torch_twins.py`), when torch is installed;
+   each run's figure is the median of `--steps` per-step wall times after a
+   warm-up (tracing, compilation); the table gives the median over runs and
+   the spread (max / min of the run medians), then the ratios
+   kerasgan / PyTorch and kerasgan / minimal Keras.
+3. For every registered variant's default networks: FLOPs per training step
+   (TensorFlow's profiler on the step's graph), ms/step with XLA on and off,
+   images/s, achieved GFLOP/s and the fraction of the matmul peak; for
+   `dcgan` also under `mixed_bfloat16`.
+4. The input pipeline's stall: kerasgan `fit` on the real Fashion-MNIST
+   pipeline (`kerasgan.data.load`) against the same model on a batch already
+   in memory; stall = extra time per step / step time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import networks  # noqa: E402
+
+import kerasgan  # noqa: E402
+
+BATCH = 128
+SHAPE = (28, 28, 1)
+
+
+def matmul_gflops_tf(n=2048, repeats=10):
+    a, b = tf.random.uniform((n, n)), tf.random.uniform((n, n))
+    mm = tf.function(lambda a, b: tf.matmul(a, b))
+    mm(a, b).numpy()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        mm(a, b).numpy()
+        times.append(time.perf_counter() - t)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+class _Timer(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self._t)
+
+
+def memory_dataset(steps, conditional=False, seed=0):
+    """`steps` distinct random batches, cached in memory, repeated."""
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(-1, 1, (steps * BATCH, *SHAPE)).astype("float32")
+    if conditional:
+        labels = rng.integers(0, 10, steps * BATCH).astype("int32")
+        ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(images)
+    return ds.batch(BATCH, drop_remainder=True).cache().repeat().prefetch(tf.data.AUTOTUNE)
+
+
+def time_fit(model, ds, steps, warmup=3):
+    """Per-step wall times (s) of a steady-state `fit`, after `warmup` steps."""
+    model.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)
+    timer = _Timer()
+    model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[timer])
+    return timer.times
+
+
+def kerasgan_model(network, jit=True):
+    if network == "kerasio":
+        g, d = networks.kerasio_networks()
+        gan = kerasgan.create("dcgan", generator=g, discriminator=d, seed=0)
+    else:
+        gan = kerasgan.create(network, image_shape=SHAPE, seed=0)
+    gan.compile(jit_compile=jit)
+    return gan
+
+
+def minimal_model(network):
+    if network == "kerasio":
+        g, d = networks.kerasio_networks()
+    else:
+        from kerasgan.architectures.dcgan import dcgan_discriminator, dcgan_generator
+
+        g, d = dcgan_generator(SHAPE), dcgan_discriminator(SHAPE)
+    model = networks.MinimalGAN(g, d)
+    model.compile(jit_compile=True)
+    return model
+
+
+def summarize(run_medians):
+    ms = [1000 * m for m in run_medians]
+    return {
+        "median_ms": statistics.median(ms),
+        "min_ms": min(ms),
+        "max_ms": max(ms),
+        "spread": max(ms) / min(ms),
+        "runs_ms": ms,
+    }
+
+
+def compare_frameworks(network, runs, steps, torch_twins):
+    """Alternating runs: kerasgan fit, minimal Keras, PyTorch; medians per run."""
+    ds = memory_dataset(steps + 3)
+    keras.utils.set_random_seed(0)
+    ours, minimal = kerasgan_model(network), minimal_model(network)
+    medians = {"kerasgan": [], "minimal_keras": [], "pytorch": []}
+    for _ in range(runs):
+        medians["kerasgan"].append(statistics.median(time_fit(ours, ds, steps)))
+        medians["minimal_keras"].append(statistics.median(time_fit(minimal, ds, steps)))
+        if torch_twins is not None:
+            medians["pytorch"].append(statistics.median(torch_twins.measure(network, steps=steps)))
+    return {k: summarize(v) for k, v in medians.items() if v}
+
+
+def variant_row(variant, jit, steps, flops, peak, policy="float32"):
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        cls = kerasgan.get(variant)
+        gan = kerasgan_model(variant, jit)
+        times = time_fit(gan, memory_dataset(steps + 3, cls.conditional), steps)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    ms = 1000 * statistics.median(times)
+    gflops = flops / (ms / 1000) / 1e9
+    return {
+        "variant": variant,
+        "jit_compile": jit,
+        "policy": policy,
+        "d_steps": gan.d_steps,
+        "median_ms": ms,
+        "min_ms": 1000 * min(times),
+        "max_ms": 1000 * max(times),
+        "images_per_s": BATCH / (ms / 1000),
+        "gflop_per_step": flops / 1e9,
+        "achieved_gflops": gflops,
+        "fraction_of_peak": gflops / peak,
+    }
+
+
+def variant_flops(variant):
+    cls = kerasgan.get(variant)
+    gan = kerasgan_model(variant, jit=False)
+    return networks.train_step_flops(gan, BATCH, SHAPE, labels=cls.conditional)
+
+
+def input_stall(steps):
+    """kerasgan dcgan on the real pipeline vs on an in-memory batch."""
+    from kerasgan import data
+
+    gan = kerasgan_model("dcgan")
+    real = data.load("fashion_mnist", batch_size=BATCH, seed=0)
+    memory = memory_dataset(steps + 3)
+    t_memory = statistics.median(time_fit(gan, memory, steps))
+    t_real = statistics.median(time_fit(gan, real, steps))
+    return {
+        "memory_ms": 1000 * t_memory,
+        "real_pipeline_ms": 1000 * t_real,
+        "stall_fraction": max(0.0, (t_real - t_memory) / t_real),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", default="runs/bench.json")
+    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--variants", default=",".join(kerasgan.list_variants()))
+    parser.add_argument("--networks", default="kerasio,dcgan")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch twins")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 3 steps, 1 run, dcgan only"
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.runs, args.variants = 3, 1, "dcgan"
+    try:
+        if args.no_torch:
+            raise ImportError
+        import torch
+        import torch_twins
+
+        torch.set_num_threads(os.cpu_count() or 1)
+    except ImportError:
+        torch, torch_twins = None, None
+
+    report = {
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "kerasgan": kerasgan.__version__,
+            "torch": None if torch is None else torch.__version__,
+        },
+        "settings": {"batch_size": BATCH, "image_shape": SHAPE, "steps": args.steps},
+    }
+    peak = matmul_gflops_tf()
+    report["matmul_peak_gflops"] = {"tensorflow": peak}
+    if torch_twins is not None:
+        report["matmul_peak_gflops"]["pytorch"] = torch_twins.matmul_gflops()
+    print(f"float32 matmul peak: {report['matmul_peak_gflops']}", flush=True)
+
+    report["frameworks"] = {}
+    for network in args.networks.split(","):
+        result = compare_frameworks(network, args.runs, args.steps, torch_twins)
+        report["frameworks"][network] = result
+        ours = result["kerasgan"]["median_ms"]
+        line = [
+            f"{network}: "
+            + ", ".join(
+                f"{k} {v['median_ms']:.0f} ms (spread {v['spread']:.2f})" for k, v in result.items()
+            )
+        ]
+        line.append(f"kerasgan / minimal Keras = {ours / result['minimal_keras']['median_ms']:.3f}")
+        if "pytorch" in result:
+            line.append(f"kerasgan / PyTorch = {ours / result['pytorch']['median_ms']:.3f}")
+        print("; ".join(line), flush=True)
+
+    report["variants"] = []
+    print(
+        f"{'variant':<16} {'xla':<4} {'policy':<15} {'d':>2} {'ms/step':>8} {'img/s':>6} "
+        f"{'GFLOP':>6} {'GFLOP/s':>8} {'of peak':>7}",
+        flush=True,
+    )
+    for variant in args.variants.split(","):
+        flops = variant_flops(variant)
+        configs = [(True, "float32"), (False, "float32")]
+        if variant == "dcgan":
+            configs.append((True, "mixed_bfloat16"))
+        for jit, policy in configs:
+            row = variant_row(variant, jit, args.steps, flops, peak, policy)
+            report["variants"].append(row)
+            print(
+                f"{variant:<16} {'on' if jit else 'off':<4} {policy:<15} {row['d_steps']:>2} "
+                f"{row['median_ms']:>8.0f} {row['images_per_s']:>6.0f} "
+                f"{row['gflop_per_step']:>6.1f} {row['achieved_gflops']:>8.1f} "
+                f"{row['fraction_of_peak']:>7.1%}",
+                flush=True,
+            )
+
+    report["input_pipeline"] = input_stall(args.steps)
+    print(
+        "input pipeline: real {real_pipeline_ms:.0f} ms vs in-memory {memory_ms:.0f} ms per step, "
+        "stall {stall_fraction:.1%}".format(**report["input_pipeline"]),
+        flush=True,
+    )
+    if args.json:
+        kerasgan.utils.write_atomically(json.dumps(report, indent=1).encode(), args.json)
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
