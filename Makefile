@@ -37,7 +37,7 @@ $(FASHION):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
 bench: install
-	$(BIN)/python benchmarks/step_time.py --json runs/bench.json
+	$(BIN)/python benchmarks/suite.py --json runs/bench.json
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -10,7 +10,7 @@ generator steps (a `wgan_gp` step holds 5 critic updates, as its paper
 prescribes) on the real training images, batch 64, seed 0. Then `-n` images
 are generated (seed 0; class labels cycling for conditional variants) and
 scored against the real test images on the 128-d features of the shipped
-domain classifier `fashion-mnist-classifier`: FID, KID (x1000),
+domain classifier `fashion-mnist-classifier`: FID, KID,
 precision/recall (k=3), plus, for conditional variants, the share of samples
 that the classifier assigns to the requested class. The training wall time
 per step is reported too (first 20 steps, which include XLA compilation,
@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import keras
@@ -34,17 +35,8 @@ import numpy as np
 import kerasgan
 from kerasgan import data, metrics
 
-
-class _StepTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter() - self._t)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from suite import StepTimer  # noqa: E402
 
 
 def run_variant(variant, steps, batch_size, n, feature_net, real, cache_dir):
@@ -54,7 +46,7 @@ def run_variant(variant, steps, batch_size, n, feature_net, real, cache_dir):
     gan = kerasgan.create(variant, image_shape=(28, 28, 1), seed=0, **kw)
     gan.compile(jit_compile=True)
     ds = data.load("fashion_mnist", batch_size=batch_size, seed=0, conditional=cls.conditional)
-    timer = _StepTimer()
+    timer = StepTimer()
     start = time.perf_counter()
     history = gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[timer])
     train_s = time.perf_counter() - start
@@ -70,7 +62,7 @@ def run_variant(variant, steps, batch_size, n, feature_net, real, cache_dir):
         "ms_per_step": 1000 * statistics.median(timer.times[20:] or timer.times),
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
         "fid": scores["fid"],
-        "kid_x1000": 1000 * scores["kid"],
+        "kid": scores["kid"],
         "precision": scores["precision"],
         "recall": scores["recall"],
     }
@@ -98,7 +90,7 @@ def main():
         feature_net, "fashion_mnist", args.n, split="test", cache_dir=args.cache_dir
     )
     rows = []
-    header = "| variant | d_steps | ms/step | FID | KIDx1000 | precision | recall | label acc |"
+    header = "| variant | d_steps | ms/step | FID | KID | precision | recall | label acc |"
     print(header + "\n|---|---|---|---|---|---|---|---|", flush=True)
     for variant in args.variants.split(","):
         row = run_variant(
@@ -108,7 +100,7 @@ def main():
         acc = f"{row['label_accuracy']:.1%}" if "label_accuracy" in row else "-"
         print(
             f"| {variant} | {row['d_steps']} | {row['ms_per_step']:.0f} | {row['fid']:.1f} | "
-            f"{row['kid_x1000']:.1f} | {row['precision']:.3f} | {row['recall']:.3f} | {acc} |",
+            f"{row['kid']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} | {acc} |",
             flush=True,
         )
         if args.json:

@@ -4,6 +4,7 @@ python examples/train_cgan.py --epochs 5
 """
 
 import argparse
+import os
 
 import numpy as np
 
@@ -11,12 +12,17 @@ import kerasgan
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=5)
+parser.add_argument("--steps-per-epoch", type=int, default=None, help="default: whole epochs")
+parser.add_argument("--out", default=".", help="folder for the samples and the .keras file")
 args = parser.parse_args()
+os.makedirs(args.out, exist_ok=True)
 
 images, labels = kerasgan.data.load_arrays("fashion_mnist")
 gan = kerasgan.create("cgan", image_shape=(28, 28, 1), num_classes=10)
 gan.compile(jit_compile=True)
-gan.fit(images, labels, batch_size=128, epochs=args.epochs)
+gan.fit(images, labels, batch_size=128, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch)
 rows = np.repeat(np.arange(10), 10)  # 10 samples of each class, row by row
-kerasgan.utils.save_grid(gan.generate(100, labels=rows, seed=0), "cgan_samples.png", ncols=10)
-gan.save("cgan.keras")
+kerasgan.utils.save_grid(
+    gan.generate(100, labels=rows, seed=0), os.path.join(args.out, "cgan_samples.png"), ncols=10
+)
+gan.save(os.path.join(args.out, "cgan.keras"))

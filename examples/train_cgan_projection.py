@@ -6,6 +6,7 @@ python examples/train_cgan_projection.py --epochs 5 --diffaugment translation,cu
 """
 
 import argparse
+import os
 
 import numpy as np
 
@@ -15,7 +16,10 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=5)
 parser.add_argument("--architecture", default="dcgan", choices=["dcgan", "resnet"])
 parser.add_argument("--diffaugment", default=None, help="e.g. color,translation,cutout")
+parser.add_argument("--steps-per-epoch", type=int, default=None, help="default: whole epochs")
+parser.add_argument("--out", default=".", help="folder for the samples and the .keras file")
 args = parser.parse_args()
+os.makedirs(args.out, exist_ok=True)
 
 images, labels = kerasgan.data.load_arrays("fashion_mnist")
 gan = kerasgan.create(
@@ -26,9 +30,11 @@ gan = kerasgan.create(
     diffaugment=args.diffaugment,
 )
 gan.compile(jit_compile=True)
-gan.fit(images, labels, batch_size=128, epochs=args.epochs)
+gan.fit(images, labels, batch_size=128, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch)
 rows = np.repeat(np.arange(10), 10)  # 10 samples of each class, row by row
 kerasgan.utils.save_grid(
-    gan.generate(100, labels=rows, seed=0), "cgan_projection_samples.png", ncols=10
+    gan.generate(100, labels=rows, seed=0),
+    os.path.join(args.out, "cgan_projection_samples.png"),
+    ncols=10,
 )
-gan.save("cgan_projection.keras")
+gan.save(os.path.join(args.out, "cgan_projection.keras"))

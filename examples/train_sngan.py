@@ -6,6 +6,7 @@ python examples/train_sngan.py --architecture resnet --base-filters 32  # the Re
 """
 
 import argparse
+import os
 
 import keras
 
@@ -20,7 +21,10 @@ parser.add_argument(
     default=None,
     help="DiffAugment policy for real and fake images, e.g. color,translation,cutout",
 )
+parser.add_argument("--steps-per-epoch", type=int, default=None, help="default: whole epochs")
+parser.add_argument("--out", default=".", help="folder for the samples and the .keras file")
 args = parser.parse_args()
+os.makedirs(args.out, exist_ok=True)
 
 ds = kerasgan.data.load("fashion_mnist", batch_size=128)  # images in [-1, 1]
 gan = kerasgan.create(
@@ -31,6 +35,11 @@ gan = kerasgan.create(
     diffaugment=args.diffaugment,
 )
 gan.compile(jit_compile=True)  # the paper's Adam settings for this architecture
-gan.fit(ds, epochs=args.epochs, callbacks=[keras.callbacks.TensorBoard("runs/tb")])
-kerasgan.utils.save_grid(gan.generate(64, seed=0), "sngan_samples.png")
-gan.save("sngan.keras")
+gan.fit(
+    ds,
+    epochs=args.epochs,
+    steps_per_epoch=args.steps_per_epoch,
+    callbacks=[keras.callbacks.TensorBoard(os.path.join(args.out, "tb"))],
+)
+kerasgan.utils.save_grid(gan.generate(64, seed=0), os.path.join(args.out, "sngan_samples.png"))
+gan.save(os.path.join(args.out, "sngan.keras"))

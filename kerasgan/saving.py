@@ -15,9 +15,10 @@ Example:
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 import zlib
+
+from kerasgan.utils.files import replace_atomically
 
 __all__ = ["ModelFileError", "load_model", "save_model"]
 
@@ -55,33 +56,15 @@ def save_model(model, filepath, overwrite: bool = True, **kwargs) -> str:
             f"Model files end in .keras; got {path!r}. Use e.g. 'model.keras' "
             "(or model.save_weights('x.weights.h5') for the weights alone)."
         )
-    folder = _writable_folder(path)
+    _writable_folder(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-    try:
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp.keras"
-        )
-        os.close(fd)
-    except OSError as e:
-        raise OSError(
-            e.errno, f"Cannot save the model to {path}: {e.strerror} (nothing was written)"
-        ) from None
-    try:
-        keras.Model.save(model, tmp, overwrite=True, **kwargs)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return replace_atomically(
+        path,
+        lambda tmp: keras.Model.save(model, tmp, overwrite=True, **kwargs),
+        suffix=".tmp.keras",  # Keras wants the extension
+        create_folders=False,
+    )
 
 
 def check_model_file(filepath) -> str:

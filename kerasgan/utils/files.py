@@ -21,16 +21,19 @@ def _parents(folder):
         folder = parent
 
 
-def write_atomically(data: bytes, path: str | os.PathLike) -> str:
-    """Writes `data` to a temporary file next to `path`, then renames it over `path`.
+def replace_atomically(path, write, suffix: str = ".tmp", create_folders: bool = True) -> str:
+    """Calls `write(tmp)` on a temporary file next to `path`, then renames it over `path`.
 
-    Creates missing parent folders; returns the path.
+    The rename is atomic, so `path` is either its old content or the complete
+    new one; on any error the temporary file is removed. Returns the path.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        if create_folders:
+            os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
+        os.close(fd)
     except OSError as e:
         blocker = next(
             (p for p in _parents(folder) if os.path.exists(p) and not os.path.isdir(p)), None
@@ -38,8 +41,7 @@ def write_atomically(data: bytes, path: str | os.PathLike) -> str:
         reason = f"{blocker} is a file, not a folder" if blocker else f"{e.strerror}"
         raise OSError(e.errno, f"Cannot write {path}: {reason}; nothing was written") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
         os.replace(tmp, path)
     except BaseException:
@@ -47,3 +49,16 @@ def write_atomically(data: bytes, path: str | os.PathLike) -> str:
             os.remove(tmp)
         raise
     return path
+
+
+def write_atomically(data: bytes, path: str | os.PathLike) -> str:
+    """Writes `data` to a temporary file next to `path`, then renames it over `path`.
+
+    Creates missing parent folders; returns the path.
+    """
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    return replace_atomically(path, write)
