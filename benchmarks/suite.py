@@ -290,8 +290,8 @@ def main():
     if "input" in parts:
         report["input_pipeline"] = input_stall(args.steps)
         print(
-            "input pipeline: real {real_pipeline_ms:.0f} ms vs in-memory {memory_ms:.0f} ms per step, "
-            "stall {stall_fraction:.1%}".format(**report["input_pipeline"]),
+            "input pipeline: real {real_pipeline_ms:.0f} ms vs in-memory {memory_ms:.0f} ms "
+            "per step, stall {stall_fraction:.1%}".format(**report["input_pipeline"]),
             flush=True,
         )
     if args.json:
