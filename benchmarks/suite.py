@@ -8,16 +8,19 @@ What it measures, all in one process and one run (compare ratios, not
 absolute times, across runs on shared machines):
 
 1. The machine's float32 matmul peak through TensorFlow (and PyTorch when
-   installed): a 2048x2048 matmul, median of 10.
+   installed): 2048x2048 and 4096x4096 matmuls, median of 10 each, the best.
 2. For the keras.io-style DCGAN of issue 5 and kerasgan's default DCGAN
    (28x28x1, batch 128), `--runs` alternating runs of
    - kerasgan `fit` (XLA) on a `tf.data` pipeline,
+   - the same with `fast_conv_transpose=False` (Keras' own transposed
+     convolutions, i.e. exactly the minimal step's ops: library overhead),
    - a minimal hand-written Keras `train_step` of the same networks (XLA),
    - the PyTorch twin (`benchmarks/torch_twins.py`), when torch is installed;
    each run's figure is the median of `--steps` per-step wall times after a
    warm-up (tracing, compilation); the table gives the median over runs and
    the spread (max / min of the run medians), then the ratios
-   kerasgan / PyTorch and kerasgan / minimal Keras.
+   kerasgan / PyTorch, kerasgan / minimal Keras and (overhead) kerasgan with
+   Keras' ops / minimal Keras.
 3. For every registered variant's default networks: FLOPs per training step
    (TensorFlow's profiler on the step's graph), ms/step with XLA on and off,
    images/s, achieved GFLOP/s and the fraction of the matmul peak; for
@@ -99,14 +102,14 @@ def time_fit(model, ds, steps, warmup=3):
     return timer.times
 
 
-def kerasgan_model(network, jit=True):
+def kerasgan_model(network, jit=True, fast_conv_transpose=True):
     if network == "kerasio":
         g, d = networks.kerasio_networks()
         gan = kerasgan.create("dcgan", generator=g, discriminator=d, seed=0)
     else:
         kw = {"num_classes": 10} if kerasgan.get(network).conditional else {}
         gan = kerasgan.create(network, image_shape=SHAPE, seed=0, **kw)
-    gan.compile(jit_compile=jit)
+    gan.compile(jit_compile=jit, fast_conv_transpose=fast_conv_transpose)
     return gan
 
 
@@ -134,13 +137,18 @@ def summarize(run_medians):
 
 
 def compare_frameworks(network, runs, steps, torch_twins):
-    """Alternating runs: kerasgan fit, minimal Keras, PyTorch; medians per run."""
+    """Alternating runs: kerasgan fit, kerasgan fit with Keras' own transposed
+    convolutions (`fast_conv_transpose=False`: the same ops as the minimal
+    step, so the pair measures library overhead alone), minimal Keras,
+    PyTorch; medians per run."""
     ds = memory_dataset(steps + 3)
     keras.utils.set_random_seed(0)
     ours, minimal = kerasgan_model(network), minimal_model(network)
-    medians = {"kerasgan": [], "minimal_keras": [], "pytorch": []}
+    plain = kerasgan_model(network, fast_conv_transpose=False)
+    medians = {"kerasgan": [], "kerasgan_keras_ops": [], "minimal_keras": [], "pytorch": []}
     for _ in range(runs):
         medians["kerasgan"].append(statistics.median(time_fit(ours, ds, steps)))
+        medians["kerasgan_keras_ops"].append(statistics.median(time_fit(plain, ds, steps)))
         medians["minimal_keras"].append(statistics.median(time_fit(minimal, ds, steps)))
         if torch_twins is not None:
             medians["pytorch"].append(statistics.median(torch_twins.measure(network, steps=steps)))
@@ -258,7 +266,11 @@ def main():
                 f"{k} {v['median_ms']:.0f} ms (spread {v['spread']:.2f})" for k, v in result.items()
             )
         ]
-        ratios = {"kerasgan/minimal_keras": ours / result["minimal_keras"]["median_ms"]}
+        minimal = result["minimal_keras"]["median_ms"]
+        ratios = {
+            "kerasgan/minimal_keras": ours / minimal,
+            "kerasgan_keras_ops/minimal_keras": result["kerasgan_keras_ops"]["median_ms"] / minimal,
+        }
         if "pytorch" in result:
             ratios["kerasgan/pytorch"] = ours / result["pytorch"]["median_ms"]
         report.setdefault("ratios", {})[network] = ratios

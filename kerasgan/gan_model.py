@@ -6,7 +6,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasgan import architectures, augment, backend, losses, regularizers, saving, validation
+from kerasgan import (
+    architectures,
+    augment,
+    backend,
+    fast_conv,
+    losses,
+    regularizers,
+    saving,
+    validation,
+)
 
 __all__ = ["GANModel"]
 
@@ -308,6 +317,7 @@ class GANModel(keras.Model):
         jit_compile="auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
+        fast_conv_transpose: bool = True,
         **kwargs,
     ):
         """Configures the two optimizers and how the step is compiled.
@@ -322,6 +332,13 @@ class GANModel(keras.Model):
                 logical CPUs of one machine, where `True` raises).
             run_eagerly: run the step eagerly, for debugging.
             steps_per_execution: batches per compiled call.
+            fast_conv_transpose: compute the networks' strided
+                `Conv2DTranspose` layers as sub-pixel convolutions
+                (`kerasgan.fast_conv`): the same function of the same weights
+                (to float rounding) without multiplying the zeros that the
+                standard implementation inserts — about twice as fast for
+                stride 2 on CPU. Layers, configs and saved files are
+                unchanged. `False` restores Keras' implementation.
         """
         for key in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics"):
             if key in kwargs:
@@ -359,6 +376,12 @@ class GANModel(keras.Model):
                 "jit_compile=True was requested but Keras disabled XLA for this model "
                 "(a layer without XLA support, or TensorFlow op determinism enabled)."
             )
+        self.fast_conv_transpose = bool(fast_conv_transpose)
+        for network in (self.generator, self.discriminator):
+            if self.fast_conv_transpose:
+                fast_conv.accelerate(network)
+            else:
+                fast_conv.restore(network)
         # Optimizer slots exist from the start, so that weights saved with their
         # state (`.keras`, `save_weights`, `BackupAndRestore`) load before any step.
         self.build_optimizers()
@@ -385,6 +408,7 @@ class GANModel(keras.Model):
             "jit_compile": self.jit_compile,
             "run_eagerly": self.run_eagerly,
             "steps_per_execution": self.steps_per_execution,
+            "fast_conv_transpose": self.fast_conv_transpose,
         }
 
     def compile_from_config(self, config):

@@ -56,6 +56,29 @@ def test_load_gives_batched_dataset(fashion):
     assert ds.cardinality().numpy() == 60000 // 32  # remainder dropped: one static shape
 
 
+@pytest.mark.parametrize("image_size", [None, (20, 20)])
+def test_batch_conversion_gives_the_same_batches(image_size):
+    """In-memory sources scale (and resize) whole batches after shuffling; the
+    batches equal those of the per-image path, label for label."""
+    from kerasgan.data.arrays import array_source
+    from kerasgan.data.pipeline import make_dataset
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (100, 28, 28, 1)).astype("uint8")
+    labels = rng.integers(0, 10, 100)
+    source = array_source(images, labels, what="test arrays")
+    assert source.batch_convert
+    kwargs = dict(batch_size=16, conditional=True, image_size=image_size, seed=3)
+    batched = list(make_dataset(source, shuffle=True, drop_remainder=False, **kwargs))
+    source.batch_convert = False
+    per_image = list(make_dataset(source, shuffle=True, drop_remainder=False, **kwargs))
+    assert len(batched) == len(per_image) == 7
+    for (a, la), (b, lb) in zip(batched, per_image):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+        np.testing.assert_array_equal(la.numpy(), lb.numpy())
+    assert batched[-1][0].shape == (4, *(image_size or (28, 28)), 1)
+
+
 def test_idx_round_trip_raw_and_gz(tmp_path):
     array = np.arange(2 * 3 * 4, dtype="uint8").reshape(2, 3, 4)
     _write_idx(tmp_path / "a.gz", array)

@@ -14,6 +14,7 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded by CI
     )
 
 from kerasgan.backend.tensorflow import (  # noqa: E402
+    conv_transpose_with_native_gradients,
     input_gradients,
     minimize,
     num_replicas,
@@ -23,6 +24,7 @@ from kerasgan.backend.tensorflow import (  # noqa: E402
 )
 
 __all__ = [
+    "conv_transpose_with_native_gradients",
     "input_gradients",
     "minimize",
     "num_replicas",

@@ -103,3 +103,32 @@ def input_gradients(fn: Callable, x):
         out = tf.cast(fn(x), tf.float32)
         total = tf.reduce_sum(out)
     return tape.gradient(total, x)
+
+
+def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, padding: str):
+    """`forward(x, kernel)` (a channels-last 2D transposed convolution computed
+    some other way) with the gradients of TensorFlow's own `conv2d_transpose`:
+    the input gradient is the strided `conv2d` of the output gradient, the
+    kernel gradient `Conv2DBackpropFilter`. Both are ordinary differentiable
+    ops, so second-order gradients (gradient penalties) still work."""
+    sh, sw = (strides, strides) if isinstance(strides, int) else tuple(strides)
+    tf_strides = [1, sh, sw, 1]
+    tf_padding = padding.upper()
+
+    @tf.custom_gradient
+    def op(x, kernel):
+        def grad(dy):
+            dx = tf.nn.conv2d(dy, kernel, tf_strides, tf_padding)
+            dk = tf.raw_ops.Conv2DBackpropFilter(
+                input=dy,
+                filter_sizes=tf.shape(kernel),
+                out_backprop=x,
+                strides=tf_strides,
+                padding=tf_padding,
+            )
+            return dx, dk
+
+        return forward(x, kernel), grad
+
+    # read variables outside: custom gradients see tensors only
+    return op(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))

@@ -121,6 +121,7 @@ def array_source(
         label_hint=label_hint,
         class_names=class_names,
         arrays=lambda: (_scale(raw, "uint8") if kind == "uint8" else raw, labels),
+        batch_convert=True,
     )
 
 

@@ -130,6 +130,8 @@ def tfds_source(
         label_hint=f"Its features are {', '.join(features.keys())}.",
         class_names=list(names) if names else None,
         shuffle_buffer=SHUFFLE_BUFFER,
+        # element-wise cast and scale; batches need a fixed (H, W, C)
+        batch_convert=len(shape) == len(image_feature.shape) and None not in shape,
     )
 
 

@@ -1,0 +1,157 @@
+"""Sub-pixel transposed convolutions (`kerasgan.fast_conv`): the same function,
+gradients and second-order gradients as Keras' `Conv2DTranspose`, and a
+GANModel that uses them trains like one that does not."""
+
+from __future__ import annotations
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kerasgan
+from kerasgan import fast_conv
+
+CASES = list(
+    itertools.product(
+        [1, 2, 3, 4, 5],  # kernel
+        [2, 3, (2, 1), (1, 3)],  # strides
+        ["same", "valid"],
+        [(5, 7), (4, 4)],  # input height, width
+    )
+)
+
+
+def _rel(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return np.abs(a - b).max() / (np.abs(b).max() + 1e-6)
+
+
+@pytest.mark.parametrize("kernel,strides,padding,size", CASES)
+def test_same_values_and_gradients_as_keras(kernel, strides, padding, size):
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(2, *size, 4)).astype("float32"))
+    w = tf.constant(rng.normal(size=(kernel, kernel, 3, 4)).astype("float32"))
+
+    def run(op):
+        with tf.GradientTape(persistent=True) as outer:
+            outer.watch([x, w])
+            with tf.GradientTape() as inner:
+                inner.watch([x, w])
+                y = op(x, w, strides, padding)
+                loss = tf.reduce_sum(tf.sin(y))
+            gx, gw = inner.gradient(loss, [x, w])
+            penalty = tf.reduce_sum(gx**2)  # as in a gradient penalty
+        return [y, gx, gw, *outer.gradient(penalty, [x, w])]
+
+    ours = run(fast_conv.conv_transpose)
+    ref = run(keras.ops.conv_transpose)
+    assert ours[0].shape == ref[0].shape
+    for name, a, b in zip(["output", "dx", "dkernel", "d2x", "d2kernel"], ours, ref):
+        assert _rel(a, b) < 1e-5, name
+    # the differentiable sub-pixel form itself agrees as well
+    plain = fast_conv.subpixel_conv_transpose(x, w, strides, padding)
+    assert _rel(plain, ref[0]) < 1e-5
+
+
+def test_bad_padding_is_refused():
+    x, w = tf.zeros((1, 4, 4, 2)), tf.zeros((3, 3, 2, 2))
+    with pytest.raises(ValueError, match="padding must be 'same' or 'valid'"):
+        fast_conv.subpixel_conv_transpose(x, w, 2, "causal")
+
+
+def _network():
+    z = keras.Input((8,))
+    x = keras.layers.Dense(4 * 4 * 8)(z)
+    x = keras.layers.Reshape((4, 4, 8))(x)
+    x = keras.layers.Conv2DTranspose(32, 4, strides=2, padding="same", name="fast")(x)
+    x = keras.layers.Conv2DTranspose(16, 3, strides=1, padding="same", name="stride1")(x)
+    x = keras.layers.Conv2DTranspose(
+        16, 3, strides=2, padding="same", activation="relu", name="fast_relu"
+    )(x)
+    x = keras.layers.Conv2DTranspose(1, 4, strides=1, padding="same", name="few_filters")(x)
+    return keras.Model(z, x)
+
+
+def test_accelerate_only_supported_layers_and_restore(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = _network()
+    z = np.random.default_rng(1).normal(size=(3, 8)).astype("float32")
+    before = model(z).numpy()
+    config = model.get_config()
+    assert fast_conv.accelerate(model) == ["fast", "fast_relu"]
+    assert fast_conv.is_accelerated(model.get_layer("fast"))
+    assert not fast_conv.is_accelerated(model.get_layer("stride1"))  # no zeros to skip
+    assert model.get_layer("few_filters").filters < fast_conv.MIN_FILTERS
+    assert type(model.get_layer("fast")) is keras.layers.Conv2DTranspose
+    assert _rel(model(z), before) < 1e-5
+    assert model.get_config() == config
+    # saved files are plain Keras: they load without kerasgan's rewrite
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert not fast_conv.is_accelerated(loaded.get_layer("fast"))
+    np.testing.assert_allclose(loaded(z).numpy(), before, atol=1e-5)
+    fast_conv.restore(model)
+    assert not fast_conv.is_accelerated(model.get_layer("fast"))
+    np.testing.assert_array_equal(model(z).numpy(), before)
+
+
+def test_unsupported_configurations_keep_keras_call():
+    layers = [
+        keras.layers.Conv2DTranspose(
+            32, 3, strides=2, dilation_rate=1, data_format="channels_first"
+        ),
+        keras.layers.Conv2DTranspose(32, 3, strides=2, output_padding=1),
+        keras.layers.Conv2DTranspose(32, 3, strides=1),
+        keras.layers.Conv2D(32, 3, strides=2),
+    ]
+    for layer in layers:
+        assert not fast_conv.supports(layer), layer.get_config()
+
+
+def test_ganmodel_uses_it_and_trains_like_keras():
+    """One XLA step with and without the rewrite, from the same weights and
+    noise: the same losses and weights to float rounding."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
+    results = []
+    for fast in (True, False):
+        keras.utils.set_random_seed(0)
+        gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
+        gan.compile(jit_compile=True, fast_conv_transpose=fast)
+        assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is fast
+        assert not fast_conv.is_accelerated(gan.generator.get_layer("up2"))  # 1 channel
+        assert gan.get_compile_config()["fast_conv_transpose"] is fast
+        history = gan.fit(images, batch_size=32, epochs=2, verbose=0, shuffle=False)
+        results.append((history.history, [w.numpy() for w in gan.generator.weights]))
+    (h_fast, w_fast), (h_ref, w_ref) = results
+    for key in ("d_loss", "g_loss"):
+        np.testing.assert_allclose(h_fast[key], h_ref[key], rtol=1e-4)
+    for a, b in zip(w_fast, w_ref):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_compile_config_round_trip(tmp_path):
+    gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
+    gan.compile(fast_conv_transpose=False)
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    loaded = kerasgan.load_model(path)
+    assert loaded.fast_conv_transpose is False
+    assert not fast_conv.is_accelerated(loaded.generator.get_layer("up1"))
+
+
+def test_mixed_bfloat16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = keras.layers.Conv2DTranspose(32, 4, strides=2, padding="same")
+        x = np.random.default_rng(0).normal(size=(2, 5, 5, 8)).astype("float32")
+        ref = layer(x)
+        fast_conv.accelerate(layer)
+        out = layer(x)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert out.dtype == ref.dtype == "bfloat16" and out.shape == (2, 10, 10, 32)
+    assert _rel(tf.cast(out, "float32"), tf.cast(ref, "float32")) < 2e-2
