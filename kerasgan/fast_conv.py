@@ -180,8 +180,7 @@ def is_accelerated(layer) -> bool:
 def _layers(model):
     if isinstance(model, keras.layers.Layer):
         yield model
-        for layer in model._flatten_layers(include_self=False, recursive=True):
-            yield layer
+        yield from model._flatten_layers(include_self=False, recursive=True)
 
 
 def accelerate(model) -> list[str]:
