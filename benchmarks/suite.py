@@ -54,6 +54,24 @@ BATCH = 128
 SHAPE = (28, 28, 1)
 
 
+def cpu_description():
+    """The CPU's model name and the vector extensions that matter for float32
+    and bfloat16 math (from /proc/cpuinfo; empty where there is none)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+    except OSError:
+        pass
+    wanted = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"]
+    return {"model": model, "isa": [f for f in wanted if f in flags]}
+
+
 def matmul_gflops_tf(n=2048, repeats=10):
     """float32 matmul throughput through TensorFlow (median of `repeats`)."""
     a, b = tf.random.uniform((n, n)), tf.random.uniform((n, n))
@@ -102,7 +120,7 @@ def time_fit(model, ds, steps, warmup=3):
     return timer.times
 
 
-def kerasgan_model(network, jit=True, fast_conv_transpose=True):
+def kerasgan_model(network, jit="auto", fast_conv_transpose="auto"):
     if network == "kerasio":
         g, d = networks.kerasio_networks()
         gan = kerasgan.create("dcgan", generator=g, discriminator=d, seed=0)
@@ -113,7 +131,7 @@ def kerasgan_model(network, jit=True, fast_conv_transpose=True):
     return gan
 
 
-def minimal_model(network):
+def minimal_model(network, jit=True):
     if network == "kerasio":
         g, d = networks.kerasio_networks()
     else:
@@ -121,7 +139,7 @@ def minimal_model(network):
 
         g, d = dcgan_generator(SHAPE), dcgan_discriminator(SHAPE)
     model = networks.MinimalGAN(g, d)
-    model.compile(jit_compile=True)
+    model.compile(jit_compile=jit)
     return model
 
 
@@ -137,22 +155,34 @@ def summarize(run_medians):
 
 
 def compare_frameworks(network, runs, steps, torch_twins):
-    """Alternating runs: kerasgan fit, kerasgan fit with Keras' own transposed
-    convolutions (`fast_conv_transpose=False`: the same ops as the minimal
-    step, so the pair measures library overhead alone), minimal Keras,
-    PyTorch; medians per run."""
+    """Alternating runs, medians per run, of
+    - `kerasgan`: kerasgan `fit` as users get it (`compile()` defaults: XLA
+      or not as `jit_compile="auto"` picks for this machine),
+    - `kerasgan_xla`: XLA forced on (sub-pixel transposed convolutions),
+    - `kerasgan_keras_ops`: XLA, Keras' own transposed convolutions: exactly
+      the ops of `minimal_keras`, so the pair measures library overhead,
+    - `minimal_keras`: a hand-written Keras `train_step` with XLA (the issue's
+      baseline), and `minimal_keras_graph`: the same without XLA,
+    - `pytorch`: the PyTorch twin, when torch is installed."""
     ds = memory_dataset(steps + 3)
     keras.utils.set_random_seed(0)
-    ours, minimal = kerasgan_model(network), minimal_model(network)
-    plain = kerasgan_model(network, fast_conv_transpose=False)
-    medians = {"kerasgan": [], "kerasgan_keras_ops": [], "minimal_keras": [], "pytorch": []}
+    contestants = {
+        "kerasgan": kerasgan_model(network),
+        "kerasgan_xla": kerasgan_model(network, jit=True),
+        "kerasgan_keras_ops": kerasgan_model(network, jit=True, fast_conv_transpose=False),
+        "minimal_keras": minimal_model(network, jit=True),
+        "minimal_keras_graph": minimal_model(network, jit=False),
+    }
+    medians = {name: [] for name in contestants}
+    medians["pytorch"] = []
     for _ in range(runs):
-        medians["kerasgan"].append(statistics.median(time_fit(ours, ds, steps)))
-        medians["kerasgan_keras_ops"].append(statistics.median(time_fit(plain, ds, steps)))
-        medians["minimal_keras"].append(statistics.median(time_fit(minimal, ds, steps)))
+        for name, model in contestants.items():
+            medians[name].append(statistics.median(time_fit(model, ds, steps)))
         if torch_twins is not None:
             medians["pytorch"].append(statistics.median(torch_twins.measure(network, steps=steps)))
-    return {k: summarize(v) for k, v in medians.items() if v}
+    result = {k: summarize(v) for k, v in medians.items() if v}
+    result["kerasgan"]["jit_compile"] = bool(contestants["kerasgan"].jit_compile)
+    return result
 
 
 def variant_row(variant, jit, steps, flops, peak, policy="float32"):
@@ -186,20 +216,90 @@ def variant_flops(variant):
     return networks.train_step_flops(gan, BATCH, SHAPE, labels=cls.conditional)
 
 
-def input_stall(steps):
-    """kerasgan dcgan on the real pipeline vs on an in-memory batch."""
+def pipeline_ms_per_batch(ds, batches=50):
+    """The input pipeline alone: ms to produce one batch, after 5 warm-up."""
+    it = iter(ds)
+    for _ in range(5):
+        next(it)
+    t = time.perf_counter()
+    for _ in range(batches):
+        next(it)
+    return 1000 * (time.perf_counter() - t) / batches
+
+
+def input_stall(steps, runs=3):
+    """kerasgan dcgan `fit` on the real Fashion-MNIST pipeline
+    (`kerasgan.data.load`: decode, shuffle, batch, scale, prefetch) against the
+    same model on batches already in memory, alternating `runs` times; stall =
+    extra time per step / step time on the real pipeline. Also the pipeline
+    alone (no training): ms to produce a batch."""
     from kerasgan import data
 
     gan = kerasgan_model("dcgan")
     real = data.load("fashion_mnist", batch_size=BATCH, seed=0)
     memory = memory_dataset(steps + 3)
-    t_memory = statistics.median(time_fit(gan, memory, steps))
-    t_real = statistics.median(time_fit(gan, real, steps))
+    t_memory, t_real = [], []
+    for _ in range(runs):
+        t_memory.append(statistics.median(time_fit(gan, memory, steps)))
+        t_real.append(statistics.median(time_fit(gan, real, steps)))
+    t_memory, t_real = statistics.median(t_memory), statistics.median(t_real)
     return {
         "memory_ms": 1000 * t_memory,
         "real_pipeline_ms": 1000 * t_real,
+        "pipeline_alone_ms_per_batch": pipeline_ms_per_batch(real),
         "stall_fraction": max(0.0, (t_real - t_memory) / t_real),
     }
+
+
+def check_targets(report):
+    """Issue 5's targets against this run's figures: a list of
+    {target, measured, met}."""
+    out = []
+    for network, result in report["frameworks"].items():
+        ratios = report["ratios"][network]
+        if "kerasgan/pytorch" in ratios:
+            r = ratios["kerasgan/pytorch"]
+            out.append(
+                {
+                    "target": f"{network}: kerasgan / PyTorch <= 0.9 (median)",
+                    "measured": f"{r:.3f}",
+                    "met": r <= 0.9,
+                }
+            )
+            ours, theirs = result["kerasgan"]["spread"], result["pytorch"]["spread"]
+            out.append(
+                {
+                    "target": f"{network}: kerasgan spread <= PyTorch spread",
+                    "measured": f"{ours:.3f} vs {theirs:.3f}",
+                    "met": ours <= theirs,
+                }
+            )
+        for key in ("kerasgan/minimal_keras_same_mode", "kerasgan_keras_ops/minimal_keras"):
+            out.append(
+                {
+                    "target": f"{network}: {key} <= 1.02",
+                    "measured": f"{ratios[key]:.3f}",
+                    "met": ratios[key] <= 1.02,
+                }
+            )
+    auto_jit = report["machine"]["auto_jit_compile"]
+    for row in report["variants"]:
+        if row["jit_compile"] == auto_jit and row["policy"] == "float32":
+            f = row["fraction_of_peak"]
+            out.append(
+                {
+                    "target": f"{row['variant']} default networks, XLA "
+                    f"{'on' if auto_jit else 'off'} (auto): >= 60% of the matmul peak",
+                    "measured": f"{f:.1%}",
+                    "met": f >= 0.6,
+                }
+            )
+    if "input_pipeline" in report:
+        f = report["input_pipeline"]["stall_fraction"]
+        out.append(
+            {"target": "input pipeline stall < 2% of step", "measured": f"{f:.1%}", "met": f < 0.02}
+        )
+    return out
 
 
 def main():
@@ -236,13 +336,15 @@ def main():
     report = {
         "machine": {
             "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
+            "cpu": cpu_description(),
             "cpu_count": os.cpu_count(),
             "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
             "kerasgan": kerasgan.__version__,
             "torch": None if torch is None else torch.__version__,
+            # what compile(jit_compile="auto") picks here (backend.xla_is_faster)
+            "auto_jit_compile": bool(kerasgan_model("dcgan").jit_compile),
         },
         "settings": {"batch_size": BATCH, "image_shape": SHAPE, "steps": args.steps},
     }
@@ -266,9 +368,25 @@ def main():
                 f"{k} {v['median_ms']:.0f} ms (spread {v['spread']:.2f})" for k, v in result.items()
             )
         ]
+        flops = networks.train_step_flops(kerasgan_model(network, jit=False), BATCH, SHAPE)
+        gflops = flops / 1e9 / (ours / 1000)
+        report.setdefault("framework_flops", {})[network] = {
+            "gflop_per_step": flops / 1e9,
+            "kerasgan_gflops": gflops,
+            "kerasgan_fraction_of_peak": gflops / peak,
+        }
+        line.append(
+            f"{flops / 1e9:.1f} GFLOP/step, kerasgan {gflops:.0f} GFLOP/s"
+            f" = {gflops / peak:.0%} of peak"
+        )
         minimal = result["minimal_keras"]["median_ms"]
+        # overhead: kerasgan against the minimal step in the same mode
+        same_mode = result[
+            "minimal_keras" if result["kerasgan"]["jit_compile"] else "minimal_keras_graph"
+        ]
         ratios = {
             "kerasgan/minimal_keras": ours / minimal,
+            "kerasgan/minimal_keras_same_mode": ours / same_mode["median_ms"],
             "kerasgan_keras_ops/minimal_keras": result["kerasgan_keras_ops"]["median_ms"] / minimal,
         }
         if "pytorch" in result:
@@ -303,9 +421,14 @@ def main():
         report["input_pipeline"] = input_stall(args.steps)
         print(
             "input pipeline: real {real_pipeline_ms:.0f} ms vs in-memory {memory_ms:.0f} ms "
-            "per step, stall {stall_fraction:.1%}".format(**report["input_pipeline"]),
+            "per step, stall {stall_fraction:.1%}; the pipeline alone "
+            "{pipeline_alone_ms_per_batch:.1f} ms/batch".format(**report["input_pipeline"]),
             flush=True,
         )
+    report["targets"] = check_targets(report)
+    print("issue 5 targets:")
+    for t in report["targets"]:
+        print(f"  {'met' if t['met'] else 'NOT met':<8} {t['target']}: {t['measured']}")
     if args.json:
         kerasgan.utils.write_atomically(json.dumps(report, indent=1).encode(), args.json)
         print(f"wrote {args.json}")

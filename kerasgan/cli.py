@@ -436,8 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", default=None, help="output folder (default runs/VARIANT)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    p.add_argument("--jit", dest="jit", action="store_true", default=True, help="XLA (default)")
-    p.add_argument("--no-jit", dest="jit", action="store_false", help="no XLA")
+    p.add_argument(
+        "--jit",
+        dest="jit",
+        action="store_const",
+        const=True,
+        default="auto",
+        help="XLA (default: XLA where it is the faster choice, see GANModel.compile)",
+    )
+    p.add_argument("--no-jit", dest="jit", action="store_const", const=False, help="no XLA")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("sample", help="write a grid (and arrays) of generated images")

@@ -22,6 +22,15 @@ __all__ = ["GANModel"]
 _SEED_STATE_KEY = "noise_seed_state"
 
 
+def _model_supports_jit(model) -> bool:
+    """Keras' own test (every layer supports XLA, op determinism off)."""
+    try:
+        from keras.src.trainers.trainer import model_supports_jit
+    except ImportError:  # pragma: no cover - Keras moved it
+        return all(getattr(layer, "supports_jit", True) for layer in model._flatten_layers())
+    return bool(model_supports_jit(model))
+
+
 def _serialize(obj):
     return keras.saving.serialize_keras_object(obj)
 
@@ -317,7 +326,7 @@ class GANModel(keras.Model):
         jit_compile="auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
-        fast_conv_transpose: bool = True,
+        fast_conv_transpose="auto",
         **kwargs,
     ):
         """Configures the two optimizers and how the step is compiled.
@@ -326,10 +335,16 @@ class GANModel(keras.Model):
             d_optimizer: optimizer (instance, name or config) of the
                 discriminator; the variant's paper default when omitted.
             g_optimizer: optimizer of the generator; same default.
-            jit_compile: `True` compiles the train step with XLA. `"auto"`
-                (Keras' default) uses XLA when every layer supports it and the
-                distribution strategy allows it (not with several replicas on
-                logical CPUs of one machine, where `True` raises).
+            jit_compile: `True` compiles the train step with XLA, `False`
+                runs it as a TensorFlow graph. `"auto"` uses XLA when every
+                layer supports it, the distribution strategy allows it (not
+                with several replicas on logical CPUs of one machine, where
+                `True` raises) and it is the faster choice here: always on
+                GPUs; on CPUs unless the CPU has AVX-512 and TensorFlow's
+                oneDNN kernels are on, where they outrun XLA's convolutions
+                (`kerasgan.backend.xla_is_faster`; figures in
+                benchmarks/NOTES.md). The choice is made where the model is
+                compiled (or loaded), so a saved `"auto"` re-decides there.
             run_eagerly: run the step eagerly, for debugging.
             steps_per_execution: batches per compiled call.
             fast_conv_transpose: compute the networks' strided
@@ -337,8 +352,11 @@ class GANModel(keras.Model):
                 (`kerasgan.fast_conv`): the same function of the same weights
                 (to float rounding) without multiplying the zeros that the
                 standard implementation inserts — about twice as fast for
-                stride 2 on CPU. Layers, configs and saved files are
-                unchanged. `False` restores Keras' implementation.
+                stride 2 under XLA on CPU. Layers, configs and saved files
+                are unchanged. `False` restores Keras' implementation.
+                `"auto"`: on exactly when the step is XLA-compiled (without
+                XLA, TensorFlow's transposed-convolution kernel already skips
+                the zeros and is the faster one).
         """
         for key in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics"):
             if key in kwargs:
@@ -354,6 +372,18 @@ class GANModel(keras.Model):
                 "d_optimizer and g_optimizer must be two separate optimizer instances; "
                 "sharing one mixes the two networks' optimizer state."
             )
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}.")
+        if fast_conv_transpose not in (True, False, "auto"):
+            raise ValueError(
+                f"fast_conv_transpose must be True, False or 'auto'; got {fast_conv_transpose!r}."
+            )
+        self._compile_requests = {
+            "jit_compile": jit_compile,
+            "fast_conv_transpose": fast_conv_transpose,
+        }
+        if jit_compile == "auto":
+            jit_compile = self._resolve_auto_jit()
         if jit_compile is not False and backend.replicas_share_host_cpu(self.distribute_strategy):
             if jit_compile is True:
                 raise ValueError(
@@ -371,11 +401,13 @@ class GANModel(keras.Model):
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
-        if jit_compile is True and not self.jit_compile:
+        if self._compile_requests["jit_compile"] is True and not self.jit_compile:
             raise ValueError(
                 "jit_compile=True was requested but Keras disabled XLA for this model "
                 "(a layer without XLA support, or TensorFlow op determinism enabled)."
             )
+        if fast_conv_transpose == "auto":
+            fast_conv_transpose = bool(self.jit_compile)
         self.fast_conv_transpose = bool(fast_conv_transpose)
         for network in (self.generator, self.discriminator):
             if self.fast_conv_transpose:
@@ -385,6 +417,17 @@ class GANModel(keras.Model):
         # Optimizer slots exist from the start, so that weights saved with their
         # state (`.keras`, `save_weights`, `BackupAndRestore`) load before any step.
         self.build_optimizers()
+
+    def _resolve_auto_jit(self):
+        """`jit_compile="auto"`: XLA where it is the faster choice for this
+        machine (`backend.xla_is_faster`), otherwise a TensorFlow graph. Keras'
+        own "auto" (which turns XLA off on every CPU-only machine and under
+        any distribution strategy) decides the remaining cases."""
+        if not backend.xla_is_faster(self.distribute_strategy):
+            return False
+        if backend.cpu_only() and not self._distribute_strategy:
+            return _model_supports_jit(self)
+        return "auto"
 
     def _make_optimizer(self, optimizer, name):
         if optimizer is None:
@@ -405,10 +448,11 @@ class GANModel(keras.Model):
         return {
             "d_optimizer": _serialize(self.d_optimizer),
             "g_optimizer": _serialize(self.g_optimizer),
-            "jit_compile": self.jit_compile,
+            # what was asked for: "auto" decides again where the model is loaded
+            "jit_compile": self._compile_requests["jit_compile"],
             "run_eagerly": self.run_eagerly,
             "steps_per_execution": self.steps_per_execution,
-            "fast_conv_transpose": self.fast_conv_transpose,
+            "fast_conv_transpose": self._compile_requests["fast_conv_transpose"],
         }
 
     def compile_from_config(self, config):

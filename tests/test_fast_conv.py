@@ -155,3 +155,54 @@ def test_mixed_bfloat16():
         keras.mixed_precision.set_global_policy("float32")
     assert out.dtype == ref.dtype == "bfloat16" and out.shape == (2, 10, 10, 32)
     assert _rel(tf.cast(out, "float32"), tf.cast(ref, "float32")) < 2e-2
+
+
+@pytest.mark.parametrize(
+    "flags, onednn_env, expected",
+    [
+        ({"avx2", "fma", "avx512f"}, None, False),  # oneDNN's AVX-512 kernels win
+        ({"avx2", "fma", "avx512f"}, "0", True),  # oneDNN off: XLA
+        ({"avx2", "fma"}, None, True),  # AVX2: XLA wins
+    ],
+)
+def test_auto_picks_xla_by_cpu(monkeypatch, flags, onednn_env, expected):
+    from kerasgan.backend import tensorflow as tf_backend
+
+    monkeypatch.setattr(tf_backend, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(tf_backend.platform, "machine", lambda: "x86_64")
+    if onednn_env is None:
+        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    else:
+        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn_env)
+    assert tf_backend.xla_is_faster() is expected
+
+
+@pytest.mark.parametrize("xla_faster", [True, False])
+def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp_path, xla_faster):
+    from kerasgan import backend
+
+    monkeypatch.setattr(backend, "xla_is_faster", lambda strategy=None: xla_faster)
+    gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
+    gan.compile()
+    assert gan.jit_compile is xla_faster
+    # sub-pixel transposed convolutions exactly when the step is XLA-compiled
+    assert gan.fast_conv_transpose is xla_faster
+    assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is xla_faster
+    config = gan.get_compile_config()
+    assert config["jit_compile"] == "auto" and config["fast_conv_transpose"] == "auto"
+    gan.save(tmp_path / "gan.keras")
+    monkeypatch.setattr(backend, "xla_is_faster", lambda strategy=None: not xla_faster)
+    loaded = kerasgan.load_model(tmp_path / "gan.keras")
+    assert loaded.jit_compile is (not xla_faster)
+    assert loaded.fast_conv_transpose is (not xla_faster)
+    # explicit choices are kept as they are
+    gan.compile(jit_compile=True, fast_conv_transpose=False)
+    assert gan.jit_compile is True and gan.fast_conv_transpose is False
+
+
+@pytest.mark.parametrize("kwargs", [{"jit_compile": "yes"}, {"fast_conv_transpose": None}])
+def test_compile_rejects_unknown_choices(kwargs):
+    gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=f"{name} must be True, False or 'auto'"):
+        gan.compile(**kwargs)

@@ -15,20 +15,24 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded by CI
 
 from kerasgan.backend.tensorflow import (  # noqa: E402
     conv_transpose_with_native_gradients,
+    cpu_only,
     input_gradients,
     minimize,
     num_replicas,
     replica_rows,
     replicas_share_host_cpu,
     step_logs,
+    xla_is_faster,
 )
 
 __all__ = [
     "conv_transpose_with_native_gradients",
+    "cpu_only",
     "input_gradients",
     "minimize",
     "num_replicas",
     "replica_rows",
     "replicas_share_host_cpu",
     "step_logs",
+    "xla_is_faster",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from collections.abc import Callable
 
 import tensorflow as tf
@@ -29,6 +31,53 @@ def replicas_share_host_cpu(strategy=None) -> bool:
         return False
     cpus = [d for d in devices if "CPU" in d.upper().rsplit("/", 1)[-1]]
     return len(cpus) > 1
+
+
+def cpu_flags() -> frozenset:
+    """The host CPU's feature flags (`/proc/cpuinfo`; empty where unreadable)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def onednn_enabled() -> bool:
+    """Whether TensorFlow's own CPU kernels run on oneDNN (on by default for
+    x86-64 Linux builds since TF 2.9; `TF_ENABLE_ONEDNN_OPTS=0` turns it off)."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in ("0", "false")
+
+
+def cpu_only() -> bool:
+    """True when TensorFlow sees no GPU/TPU, only the host CPU."""
+    return all(d.device_type == "CPU" for d in tf.config.list_physical_devices())
+
+
+def xla_is_faster(strategy=None) -> bool:
+    """What `jit_compile="auto"` picks for a GAN step on this machine.
+
+    XLA on accelerators. On a CPU, TensorFlow's graph kernels call oneDNN,
+    which generates AVX-512 code at run time, while XLA:CPU's convolutions
+    are precompiled for the binary's baseline instruction set; measured with
+    `benchmarks/` on two 2-core CPUs (see benchmarks/NOTES.md): on an AVX2 CPU
+    XLA made the default DCGAN step 0.72x as long, on an AVX-512 CPU the
+    graph kernels made it 0.88x as long as XLA (0.68x for the keras.io
+    DCGAN). So: XLA unless the CPU has AVX-512 and oneDNN is on.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    try:
+        devices = strategy.extended.worker_devices
+    except (RuntimeError, NotImplementedError):
+        devices = ()
+    kinds = {d.upper().rsplit("/", 1)[-1].split(":")[1] for d in devices if "DEVICE:" in d.upper()}
+    if kinds - {"CPU"} or tf.config.list_logical_devices("GPU"):
+        return True
+    return not ("avx512f" in cpu_flags() and onednn_enabled())
 
 
 def step_logs(logs: dict) -> dict:
