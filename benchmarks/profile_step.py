@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/profile_step.py [--network kerasio|dcgan|VARIANT]
-        [--jit auto|on|off] [--steps 5] [--top 15] [--logdir runs/profile]
+        [--jit auto|on|off] [--steps 5] [--top 15] [--by type|op] [--logdir runs/profile]
 
 Traces `--steps` steps of a steady-state kerasgan `fit` (batch 128, batches
 already in memory, after a warm-up) with `tf.profiler`, reads the trace
@@ -72,8 +72,10 @@ def op_type(name: str) -> str | None:
     return kind
 
 
-def read_trace(logdir: str) -> dict[str, float]:
-    """Total microseconds per op type in the newest trace under `logdir`."""
+def read_trace(logdir: str, by: str = "type") -> dict[str, float]:
+    """Total microseconds per op type (`by="type"`) or per op (`"op"`: the
+    op's name in the graph with its kernel) in the newest trace under
+    `logdir`."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     files = sorted(glob.glob(os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb")))
@@ -88,11 +90,16 @@ def read_trace(logdir: str) -> dict[str, float]:
             continue
         for line in plane.lines:
             for event in line.events:
-                name = plane.event_metadata[event.metadata_id].name
-                kind = op_type(name)
+                meta = plane.event_metadata[event.metadata_id]
+                name = meta.name
+                # TensorFlow kernels: display_name is the kernel (`_MklNativeConv2D`)
+                kind = meta.display_name or None if line.name.startswith("tf_") else None
                 if kind is None and "." in name and line.name.startswith("XLA"):
                     kind = name.split(".", 1)[0]  # HLO instruction "fusion.12"
                 if kind is not None:
+                    if by == "op":
+                        op = name.rsplit(":", 1)[0].removeprefix("StatefulPartitionedCall/")
+                        kind = f"{op} [{kind}]"
                     totals[kind] += event.duration_ps / 1e6
     return dict(totals)
 
@@ -105,6 +112,7 @@ def main():
     parser.add_argument("--jit", default="auto", choices=["auto", "on", "off"])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--by", default="type", choices=["type", "op"], help="group by")
     parser.add_argument("--logdir", default="runs/profile")
     args = parser.parse_args()
     jit = {"auto": "auto", "on": True, "off": False}[args.jit]
@@ -114,7 +122,7 @@ def main():
     tf.profiler.experimental.start(args.logdir)
     gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0)
     tf.profiler.experimental.stop()
-    totals = read_trace(args.logdir)
+    totals = read_trace(args.logdir, args.by)
     if not totals:
         raise SystemExit("the trace holds no op events (see the docstring on XLA_FLAGS)")
     op_ms = sum(totals.values()) / 1000 / args.steps
@@ -122,10 +130,11 @@ def main():
         f"{args.network}, XLA {'on' if gan.jit_compile else 'off'}: {step_ms:.0f} ms/step wall, "
         f"{op_ms:.0f} ms/step of op time summed over threads"
     )
-    print(f"{'op type':<40} {'ms/step':>8} {'share':>6}")
+    width = max(40, *(len(k) for k in totals)) if args.by == "op" else 40
+    print(f"{'op ' + args.by:<{width}} {'ms/step':>8} {'share':>6}")
     for kind, us in sorted(totals.items(), key=lambda kv: -kv[1])[: args.top]:
         ms = us / 1000 / args.steps
-        print(f"{kind:<40} {ms:>8.1f} {ms / op_ms:>6.1%}")
+        print(f"{kind:<{width}} {ms:>8.1f} {ms / op_ms:>6.1%}")
 
 
 if __name__ == "__main__":

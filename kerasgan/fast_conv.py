@@ -1,25 +1,33 @@
-"""Strided transposed convolutions computed as sub-pixel convolutions.
+"""Faster forms of two convolutions that GAN generators use, computing the
+same function of the same weights.
 
-A `Conv2DTranspose` with stride `s` scatters every input pixel through the
-`k x k` kernel into an output `s` times larger. TensorFlow (with and without
-XLA) computes it as a convolution over the input *dilated with zeros*
-(`lhs_dilate=s`): for the usual `k=4, s=2` three of every four multiply-adds
-hit an inserted zero. The same result is `s * s` ordinary stride-1
-convolutions, one per output phase ("sub-pixel" positions), each with the
-kernel taps that reach that phase, interleaved into the output. Nothing is
-multiplied by an inserted zero, and the backward pass is made of stride-1
-convolutions as well.
+Strided transposed convolutions as sub-pixel convolutions. A
+`Conv2DTranspose` with stride `s` scatters every input pixel through the
+`k x k` kernel into an output `s` times larger. TensorFlow with XLA computes
+it as a convolution over the input *dilated with zeros* (`lhs_dilate=s`):
+for the usual `k=4, s=2` three of every four multiply-adds hit an inserted
+zero. The same result is `s * s` ordinary stride-1 convolutions, one per
+output phase ("sub-pixel" positions), each with the kernel taps that reach
+that phase, interleaved into the output. Nothing is multiplied by an
+inserted zero.
 
-It is the same function of the same weights (the sums are regrouped, so
-results agree to float rounding, ~1e-6 relative): the layer, its config,
-its variables and saved files do not change. On the benchmark's 2-core CPU
-the forward 14x14 -> 28x28, 128 -> 128 channel transposed convolution of the
-keras.io DCGAN takes about half the time (see `benchmarks/NOTES.md`).
+Few-filter convolutions as matrix products. A stride-1 `Conv2D` with 1-4
+output channels (the layer that makes the image) is one product of the
+input, as a (pixels, channels) matrix, with the kernel as a (channels,
+taps * filters) matrix, followed by a sum of shifted slices; its gradients
+are matrix products as well. Convolution kernels vectorize over output
+channels and run far below the machine's peak for so few.
 
-- `conv_transpose(x, kernel, strides, padding)`: the op (channels-last 2D).
-- `accelerate(model)`: makes every supported `Conv2DTranspose` layer of a
-  model (nested models included) use it; `GANModel.compile` does this for its
-  generator and discriminator unless `fast_conv_transpose=False`.
+Both regroup sums only, so results agree to float rounding (~1e-6
+relative): the layer, its config, its variables and saved files do not
+change. Figures per layer shape: `benchmarks/conv_transpose.py`,
+`benchmarks/NOTES.md`.
+
+- `conv_transpose(x, kernel, strides, padding)`, `gemm_conv(x, kernel,
+  padding)`: the ops (channels-last 2D).
+- `accelerate(model)`: makes every supported layer of a model (nested models
+  included) use them; `GANModel.compile(fast_conv=...)` does this for its
+  generator and discriminator.
 - `restore(model)`: back to Keras' own implementation.
 """
 
@@ -34,14 +42,23 @@ from keras import ops
 from kerasgan import backend
 
 __all__ = [
+    "MAX_CONV_FILTERS",
     "MIN_FILTERS",
     "accelerate",
     "conv_transpose",
+    "gemm_conv",
     "is_accelerated",
     "restore",
     "subpixel_conv_transpose",
     "supports",
+    "supports_conv",
 ]
+
+#: Stride-1 `Conv2D` layers with at most this many output channels use
+#: `gemm_conv` (measured on the forward + input + kernel gradients: 0.4-0.5x
+#: the time for 1 output channel, 0.8-0.95x for 3 without XLA, 2x *slower*
+#: for 8 without XLA; with XLA 0.23-0.6x up to 8 channels).
+MAX_CONV_FILTERS = 4
 
 #: Layers with fewer output channels keep Keras' implementation: with so few
 #: channels the s*s small convolutions cost more than the zero-dilated one
@@ -173,8 +190,93 @@ def _fast_call(self, inputs):
     return outputs
 
 
+def gemm_conv(x, kernel, padding="valid"):
+    """`keras.ops.conv` for channels-last 2D inputs, stride 1 and dilation 1,
+    as one matrix product over the input channels, `x @ W` with `W` the
+    kernel as `(in, kh * kw * out)`, followed by the sum over the `kh * kw`
+    taps of the product's shifted slices. The gradients are matrix products
+    too (`backend.conv_with_gemm_gradients`).
+
+    For very few output channels (an image's 1 or 3) convolution kernels,
+    which vectorize over output channels, run far below the machine's peak;
+    the matrix products here run near it (see benchmarks/NOTES.md).
+
+    Args:
+        x: `(batch, height, width, in_channels)` with static height, width.
+        kernel: `(kh, kw, in_channels, out_channels)` (Keras' layout).
+        padding: "same" or "valid".
+    """
+    padding = padding.lower()
+    if padding not in ("same", "valid"):
+        raise ValueError(f"padding must be 'same' or 'valid'; got {padding!r}.")
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    pad_top, pad_left = ((kh - 1) // 2, (kw - 1) // 2) if padding == "same" else (0, 0)
+    return backend.conv_with_gemm_gradients(
+        lambda x, kernel: _gemm_conv_forward(x, kernel, padding), x, kernel, pad_top, pad_left
+    )
+
+
+def _gemm_conv_forward(x, kernel, padding):
+    kh, kw, channels, filters = kernel.shape
+    batch, h, w, _ = x.shape
+    if h is None or w is None:
+        raise ValueError(f"gemm_conv needs static spatial sizes; got input shape {x.shape}.")
+    if batch is None:
+        batch = ops.shape(x)[0]
+    if padding == "same":
+        out_h, out_w, top, left = h, w, (kh - 1) // 2, (kw - 1) // 2
+    else:
+        out_h, out_w, top, left = h - kh + 1, w - kw + 1, 0, 0
+    taps = kh * kw * filters
+    wmat = ops.reshape(ops.transpose(kernel, (2, 0, 1, 3)), (channels, taps))
+    z = ops.reshape(ops.matmul(ops.reshape(x, (-1, channels)), wmat), (batch, h, w, taps))
+    z = ops.pad(
+        z, [[0, 0], [top, out_h + kh - 1 - h - top], [left, out_w + kw - 1 - w - left], [0, 0]]
+    )
+    y = None
+    for i in range(kh):
+        for j in range(kw):
+            t = (i * kw + j) * filters
+            part = z[:, i : i + out_h, j : j + out_w, t : t + filters]
+            y = part if y is None else ops.add(y, part)
+    return y
+
+
+def supports_conv(layer) -> bool:
+    """Whether `layer` is a `Conv2D` this module computes (`gemm_conv`):
+    Keras' own `call` and `convolution_op`, channels-last, stride 1, no
+    dilation, one group, a kernel larger than 1x1, at most
+    `MAX_CONV_FILTERS` output channels."""
+    return (
+        type(layer) is keras.layers.Conv2D
+        or (
+            isinstance(layer, keras.layers.Conv2D)
+            and type(layer).call is keras.layers.Conv2D.call
+            and type(layer).convolution_op is keras.layers.Conv2D.convolution_op
+        )
+    ) and (
+        layer.data_format == "channels_last"
+        and tuple(layer.strides) == (1, 1)
+        and tuple(layer.dilation_rate) == (1, 1)
+        and layer.groups == 1
+        and layer.padding in ("same", "valid")
+        and layer.kernel_size[0] * layer.kernel_size[1] > 1
+        and layer.filters <= MAX_CONV_FILTERS
+    )
+
+
+def _fast_conv_call(self, inputs):
+    """`Conv2D.call` with `gemm_conv` (same bias and activation)."""
+    outputs = gemm_conv(inputs, self.kernel, self.padding)
+    if self.use_bias:
+        outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
+    if self.activation is not None:
+        return self.activation(outputs)
+    return outputs
+
+
 def is_accelerated(layer) -> bool:
-    return getattr(layer.__dict__.get("call"), "__func__", None) is _fast_call
+    return getattr(layer.__dict__.get("call"), "__func__", None) in (_fast_call, _fast_conv_call)
 
 
 def _layers(model):
@@ -183,22 +285,33 @@ def _layers(model):
         yield from model._flatten_layers(include_self=False, recursive=True)
 
 
-def accelerate(model) -> list[str]:
-    """Makes every supported `Conv2DTranspose` in `model` use `conv_transpose`;
-    returns the names of those layers. The layers' class, config and weights
-    are untouched (saved files load anywhere); only this Python object
-    computes differently. Call before the model's functions are traced."""
+def accelerate(model, conv_transpose: bool = True, conv: bool = True) -> list[str]:
+    """Makes the supported layers of `model` (nested models included) use
+    this module: `Conv2DTranspose` layers (`supports`) use `conv_transpose`
+    when `conv_transpose`, few-filter `Conv2D` layers (`supports_conv`) use
+    `gemm_conv` when `conv`. Returns the names of the accelerated layers.
+    The layers' class, config and weights are untouched (saved files load
+    anywhere); only this Python object computes differently. Call before the
+    model's functions are traced; layers accelerated before but not chosen
+    now are restored."""
     names = []
     for layer in _layers(model):
-        if supports(layer):
-            if not is_accelerated(layer):
-                object.__setattr__(layer, "call", types.MethodType(_fast_call, layer))
-            names.append(layer.name)
+        if conv_transpose and supports(layer):
+            method = _fast_call
+        elif conv and supports_conv(layer):
+            method = _fast_conv_call
+        else:
+            if is_accelerated(layer):
+                object.__delattr__(layer, "call")
+            continue
+        if getattr(layer.__dict__.get("call"), "__func__", None) is not method:
+            object.__setattr__(layer, "call", types.MethodType(method, layer))
+        names.append(layer.name)
     return names
 
 
 def restore(model) -> None:
-    """Undoes `accelerate`: Keras' own `Conv2DTranspose.call` again."""
+    """Undoes `accelerate`: Keras' own `call` again."""
     for layer in _layers(model):
         if is_accelerated(layer):
             object.__delattr__(layer, "call")

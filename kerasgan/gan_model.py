@@ -10,12 +10,12 @@ from kerasgan import (
     architectures,
     augment,
     backend,
-    fast_conv,
     losses,
     regularizers,
     saving,
     validation,
 )
+from kerasgan import fast_conv as fast_conv_ops  # compile() has a `fast_conv` argument
 
 __all__ = ["GANModel"]
 
@@ -326,7 +326,7 @@ class GANModel(keras.Model):
         jit_compile="auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
-        fast_conv_transpose="auto",
+        fast_conv="auto",
         **kwargs,
     ):
         """Configures the two optimizers and how the step is compiled.
@@ -347,16 +347,19 @@ class GANModel(keras.Model):
                 compiled (or loaded), so a saved `"auto"` re-decides there.
             run_eagerly: run the step eagerly, for debugging.
             steps_per_execution: batches per compiled call.
-            fast_conv_transpose: compute the networks' strided
-                `Conv2DTranspose` layers as sub-pixel convolutions
-                (`kerasgan.fast_conv`): the same function of the same weights
-                (to float rounding) without multiplying the zeros that the
-                standard implementation inserts — about twice as fast for
-                stride 2 under XLA on CPU. Layers, configs and saved files
-                are unchanged. `False` restores Keras' implementation.
-                `"auto"`: on exactly when the step is XLA-compiled (without
-                XLA, TensorFlow's transposed-convolution kernel already skips
-                the zeros and is the faster one).
+            fast_conv: compute some convolution layers of the two networks
+                in a faster form (`kerasgan.fast_conv`), the same function of
+                the same weights to float rounding: strided `Conv2DTranspose`
+                as sub-pixel convolutions (no multiplications by the zeros
+                the standard form inserts; about twice as fast under XLA on
+                CPU) and stride-1 `Conv2D` with at most 4 output channels
+                (a to-image layer) as matrix products (0.4-0.5x the time).
+                Layers, configs and saved files are unchanged; the rewritten
+                layers are listed in `fast_conv_layers`. `False`: Keras' own
+                implementation everywhere. `"auto"`: the `Conv2D` rewrite
+                always, the transposed one only when the step is
+                XLA-compiled (without XLA, TensorFlow's transposed
+                convolution kernel skips the zeros itself and is faster).
         """
         for key in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics"):
             if key in kwargs:
@@ -374,13 +377,11 @@ class GANModel(keras.Model):
             )
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}.")
-        if fast_conv_transpose not in (True, False, "auto"):
-            raise ValueError(
-                f"fast_conv_transpose must be True, False or 'auto'; got {fast_conv_transpose!r}."
-            )
+        if fast_conv not in (True, False, "auto"):
+            raise ValueError(f"fast_conv must be True, False or 'auto'; got {fast_conv!r}.")
         self._compile_requests = {
             "jit_compile": jit_compile,
-            "fast_conv_transpose": fast_conv_transpose,
+            "fast_conv": fast_conv,
         }
         if jit_compile == "auto":
             jit_compile = self._resolve_auto_jit()
@@ -406,14 +407,12 @@ class GANModel(keras.Model):
                 "jit_compile=True was requested but Keras disabled XLA for this model "
                 "(a layer without XLA support, or TensorFlow op determinism enabled)."
             )
-        if fast_conv_transpose == "auto":
-            fast_conv_transpose = bool(self.jit_compile)
-        self.fast_conv_transpose = bool(fast_conv_transpose)
+        with_transposed = bool(self.jit_compile) if fast_conv == "auto" else bool(fast_conv)
+        self.fast_conv_layers = []
         for network in (self.generator, self.discriminator):
-            if self.fast_conv_transpose:
-                fast_conv.accelerate(network)
-            else:
-                fast_conv.restore(network)
+            self.fast_conv_layers += fast_conv_ops.accelerate(
+                network, conv_transpose=with_transposed, conv=fast_conv is not False
+            )
         # Optimizer slots exist from the start, so that weights saved with their
         # state (`.keras`, `save_weights`, `BackupAndRestore`) load before any step.
         self.build_optimizers()
@@ -452,7 +451,7 @@ class GANModel(keras.Model):
             "jit_compile": self._compile_requests["jit_compile"],
             "run_eagerly": self.run_eagerly,
             "steps_per_execution": self.steps_per_execution,
-            "fast_conv_transpose": self._compile_requests["fast_conv_transpose"],
+            "fast_conv": self._compile_requests["fast_conv"],
         }
 
     def compile_from_config(self, config):

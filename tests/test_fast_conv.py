@@ -120,10 +120,11 @@ def test_ganmodel_uses_it_and_trains_like_keras():
     for fast in (True, False):
         keras.utils.set_random_seed(0)
         gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
-        gan.compile(jit_compile=True, fast_conv_transpose=fast)
+        gan.compile(jit_compile=True, fast_conv=fast)
         assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is fast
         assert not fast_conv.is_accelerated(gan.generator.get_layer("up2"))  # 1 channel
-        assert gan.get_compile_config()["fast_conv_transpose"] is fast
+        assert gan.get_compile_config()["fast_conv"] is fast
+        assert gan.fast_conv_layers == (["up1"] if fast else [])
         history = gan.fit(images, batch_size=32, epochs=2, verbose=0, shuffle=False)
         results.append((history.history, [w.numpy() for w in gan.generator.weights]))
     (h_fast, w_fast), (h_ref, w_ref) = results
@@ -135,11 +136,12 @@ def test_ganmodel_uses_it_and_trains_like_keras():
 
 def test_compile_config_round_trip(tmp_path):
     gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
-    gan.compile(fast_conv_transpose=False)
+    gan.compile(fast_conv=False)
     path = tmp_path / "gan.keras"
     gan.save(path)
     loaded = kerasgan.load_model(path)
-    assert loaded.fast_conv_transpose is False
+    assert loaded.get_compile_config()["fast_conv"] is False
+    assert loaded.fast_conv_layers == []
     assert not fast_conv.is_accelerated(loaded.generator.get_layer("up1"))
 
 
@@ -186,23 +188,114 @@ def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp
     gan.compile()
     assert gan.jit_compile is xla_faster
     # sub-pixel transposed convolutions exactly when the step is XLA-compiled
-    assert gan.fast_conv_transpose is xla_faster
     assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is xla_faster
+    assert gan.fast_conv_layers == (["up1"] if xla_faster else [])
     config = gan.get_compile_config()
-    assert config["jit_compile"] == "auto" and config["fast_conv_transpose"] == "auto"
+    assert config["jit_compile"] == "auto" and config["fast_conv"] == "auto"
     gan.save(tmp_path / "gan.keras")
     monkeypatch.setattr(backend, "xla_is_faster", lambda strategy=None: not xla_faster)
     loaded = kerasgan.load_model(tmp_path / "gan.keras")
     assert loaded.jit_compile is (not xla_faster)
-    assert loaded.fast_conv_transpose is (not xla_faster)
+    assert fast_conv.is_accelerated(loaded.generator.get_layer("up1")) is (not xla_faster)
     # explicit choices are kept as they are
-    gan.compile(jit_compile=True, fast_conv_transpose=False)
-    assert gan.jit_compile is True and gan.fast_conv_transpose is False
+    gan.compile(jit_compile=True, fast_conv=False)
+    assert gan.jit_compile is True and gan.fast_conv_layers == []
+    gan.compile(jit_compile=False, fast_conv=True)
+    assert gan.jit_compile is False and gan.fast_conv_layers == ["up1"]
 
 
-@pytest.mark.parametrize("kwargs", [{"jit_compile": "yes"}, {"fast_conv_transpose": None}])
+def test_compile_auto_rewrites_a_to_image_conv_in_both_modes():
+    """The keras.io-style generator ends in Conv2D(1, 7): rewritten with and
+    without XLA; its 128-filter transposed convolutions only with XLA."""
+    z = keras.Input((16,))
+    x = keras.layers.Dense(7 * 7 * 32)(z)
+    x = keras.layers.Reshape((7, 7, 32))(x)
+    x = keras.layers.Conv2DTranspose(32, 4, strides=2, padding="same", name="up")(x)
+    x = keras.layers.Conv2D(1, 7, padding="same", activation="tanh", name="to_image")(x)
+    generator = keras.Model(z, x)
+    images = keras.Input((14, 14, 1))
+    y = keras.layers.Conv2D(16, 4, strides=2, padding="same")(images)
+    y = keras.layers.Flatten()(y)
+    discriminator = keras.Model(images, keras.layers.Dense(1)(y))
+    gan = kerasgan.create("dcgan", generator=generator, discriminator=discriminator, seed=0)
+    gan.compile(jit_compile=False)
+    assert gan.fast_conv_layers == ["to_image"]
+    history = gan.fit(np.zeros((16, 14, 14, 1), "float32"), batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["g_loss"]).all()
+    gan.compile(jit_compile=True)
+    assert gan.fast_conv_layers == ["up", "to_image"]
+
+
+@pytest.mark.parametrize("kwargs", [{"jit_compile": "yes"}, {"fast_conv": None}])
 def test_compile_rejects_unknown_choices(kwargs):
     gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=f"{name} must be True, False or 'auto'"):
         gan.compile(**kwargs)
+
+
+CONV_CASES = list(
+    itertools.product(
+        [2, 3, (1, 5), 7],  # kernel
+        ["same", "valid"],
+        [1, 3, 4],  # output channels
+    )
+)
+
+
+@pytest.mark.parametrize("kernel,padding,filters", CONV_CASES)
+def test_gemm_conv_same_values_and_gradients_as_keras(kernel, padding, filters):
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(2, 9, 8, 5)).astype("float32"))
+    w = tf.constant(rng.normal(size=(kh, kw, 5, filters)).astype("float32"))
+
+    def run(op):
+        with tf.GradientTape(persistent=True) as outer:
+            outer.watch([x, w])
+            with tf.GradientTape() as inner:
+                inner.watch([x, w])
+                y = op(x, w)
+                loss = tf.reduce_sum(tf.sin(y))
+            gx, gw = inner.gradient(loss, [x, w])
+            penalty = tf.reduce_sum(gx**2)  # as in a gradient penalty
+        return [y, gx, gw, *outer.gradient(penalty, [x, w])]
+
+    ours = run(lambda x, w: fast_conv.gemm_conv(x, w, padding))
+    ref = run(lambda x, w: keras.ops.conv(x, w, strides=1, padding=padding))
+    assert ours[0].shape == ref[0].shape
+    for name, a, b in zip(["output", "dx", "dkernel", "d2x", "d2kernel"], ours, ref):
+        # float rounding of sums regrouped over up to 7 * 7 * 5 terms (~1e-5); a
+        # wrong tap or shift would be off by O(1)
+        assert _rel(a, b) < 5e-5, name
+
+
+def test_gemm_conv_under_xla_and_bad_padding():
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(3, 10, 10, 8)).astype("float32"))
+    w = tf.constant(rng.normal(size=(7, 7, 8, 1)).astype("float32"))
+    xla = tf.function(lambda x, w: fast_conv.gemm_conv(x, w, "same"), jit_compile=True)
+    assert _rel(xla(x, w), keras.ops.conv(x, w, padding="same")) < 1e-5
+    with pytest.raises(ValueError, match="padding must be 'same' or 'valid'"):
+        fast_conv.gemm_conv(x, w, "causal")
+
+
+def test_accelerate_few_filter_convs_only():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((12, 12, 16))
+    x = keras.layers.Conv2D(32, 3, padding="same", name="many_filters")(inputs)
+    x = keras.layers.Conv2D(3, 3, strides=2, name="strided")(x)
+    x = keras.layers.Conv2D(3, 1, name="pointwise")(x)
+    x = keras.layers.Conv2D(3, 3, dilation_rate=2, name="dilated")(x)
+    x = keras.layers.Conv2DTranspose(32, 4, strides=2, padding="same", name="up")(x)
+    x = keras.layers.Conv2D(1, 5, padding="same", activation="tanh", name="to_image")(x)
+    model = keras.Model(inputs, x)
+    images = np.random.default_rng(1).normal(size=(2, 12, 12, 16)).astype("float32")
+    before = model(images).numpy()
+    assert fast_conv.accelerate(model) == ["up", "to_image"]
+    assert _rel(model(images), before) < 1e-5
+    # without the transposed-convolution rewrite, an accelerated one is restored
+    assert fast_conv.accelerate(model, conv_transpose=False) == ["to_image"]
+    assert not fast_conv.is_accelerated(model.get_layer("up"))
+    assert fast_conv.accelerate(model, conv_transpose=False, conv=False) == []
+    np.testing.assert_array_equal(model(images).numpy(), before)

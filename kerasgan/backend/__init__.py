@@ -15,6 +15,7 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded by CI
 
 from kerasgan.backend.tensorflow import (  # noqa: E402
     conv_transpose_with_native_gradients,
+    conv_with_gemm_gradients,
     cpu_only,
     input_gradients,
     minimize,
@@ -27,6 +28,7 @@ from kerasgan.backend.tensorflow import (  # noqa: E402
 
 __all__ = [
     "conv_transpose_with_native_gradients",
+    "conv_with_gemm_gradients",
     "cpu_only",
     "input_gradients",
     "minimize",

@@ -181,3 +181,45 @@ def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, 
 
     # read variables outside: custom gradients see tensors only
     return op(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))
+
+
+def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_left: int):
+    """`forward(x, kernel)` (a channels-last, stride-1 2D convolution computed
+    some other way) with its gradients as two matrix products over a stack of
+    shifted output gradients (`S[..., t] = dy` shifted by kernel tap `t`):
+    `dx = S @ W^T`, `dW = x^T @ S`, `W` the kernel as (in, taps * out).
+    For convolutions with very few output channels this beats TensorFlow's
+    convolution-gradient kernels, which vectorize over output channels.
+    Made of differentiable ops, so second-order gradients work."""
+
+    @tf.custom_gradient
+    def op(x, kernel):
+        def grad(dy):
+            kh, kw, c, f = kernel.shape
+            h, w = x.shape[1], x.shape[2]
+            oh, ow = dy.shape[1], dy.shape[2]
+            # S[b, q, r, (i * kw + j) * f + o] = dy[b, q - i + pad_top, r - j + pad_left, o]
+            dyp = tf.pad(
+                dy,
+                [
+                    [0, 0],
+                    [kh - 1 - pad_top, h - oh + pad_top],
+                    [kw - 1 - pad_left, w - ow + pad_left],
+                    [0, 0],
+                ],
+            )
+            shifted = [
+                dyp[:, kh - 1 - i : kh - 1 - i + h, kw - 1 - j : kw - 1 - j + w, :]
+                for i in range(kh)
+                for j in range(kw)
+            ]
+            stack = tf.reshape(tf.concat(shifted, axis=-1), (-1, kh * kw * f))
+            wmat = tf.reshape(tf.transpose(kernel, (2, 0, 1, 3)), (c, kh * kw * f))
+            dx = tf.reshape(tf.matmul(stack, wmat, transpose_b=True), tf.shape(x))
+            dw = tf.matmul(tf.reshape(x, (-1, c)), stack, transpose_a=True)
+            dk = tf.transpose(tf.reshape(dw, (c, kh, kw, f)), (1, 2, 0, 3))
+            return dx, dk
+
+        return forward(x, kernel), grad
+
+    return op(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))
