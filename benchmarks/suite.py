@@ -185,29 +185,43 @@ def compare_frameworks(network, runs, steps, torch_twins):
     return result
 
 
-def variant_row(variant, jit, steps, flops, peak, policy="float32"):
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        cls = kerasgan.get(variant)
-        gan = kerasgan_model(variant, jit)
-        times = time_fit(gan, memory_dataset(steps + 3, cls.conditional), steps)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
-    ms = 1000 * statistics.median(times)
-    gflops = flops / (ms / 1000) / 1e9
-    return {
-        "variant": variant,
-        "jit_compile": jit,
-        "policy": policy,
-        "d_steps": gan.d_steps,
-        "median_ms": ms,
-        "min_ms": 1000 * min(times),
-        "max_ms": 1000 * max(times),
-        "images_per_s": BATCH / (ms / 1000),
-        "gflop_per_step": flops / 1e9,
-        "achieved_gflops": gflops,
-        "fraction_of_peak": gflops / peak,
-    }
+def variant_rows(variant, configs, runs, steps, flops, peak):
+    """ms/step of `variant`'s default networks for each (jit, policy) in
+    `configs`: one model per configuration, `runs` alternating runs of
+    `steps` steps each; the row's figure is the median of the run medians."""
+    cls = kerasgan.get(variant)
+    ds = memory_dataset(steps + 3, cls.conditional)
+    models = []
+    for jit, policy in configs:
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            models.append(kerasgan_model(variant, jit))
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+    medians = [[] for _ in configs]
+    for _ in range(runs):
+        for i, gan in enumerate(models):
+            medians[i].append(statistics.median(time_fit(gan, ds, steps)))
+    rows = []
+    for (_, policy), gan, run_medians in zip(configs, models, medians):
+        ms = 1000 * statistics.median(run_medians)
+        gflops = flops / (ms / 1000) / 1e9
+        rows.append(
+            {
+                "variant": variant,
+                "jit_compile": bool(gan.jit_compile),
+                "policy": policy,
+                "d_steps": gan.d_steps,
+                "median_ms": ms,
+                "runs_ms": [1000 * m for m in run_medians],
+                "spread": max(run_medians) / min(run_medians),
+                "images_per_s": BATCH / (ms / 1000),
+                "gflop_per_step": flops / 1e9,
+                "achieved_gflops": gflops,
+                "fraction_of_peak": gflops / peak,
+            }
+        )
+    return rows
 
 
 def variant_flops(variant):
@@ -308,7 +322,10 @@ def main():
     )
     parser.add_argument("--json", default="runs/bench.json")
     parser.add_argument("--steps", type=int, default=15)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="alternating runs per network")
+    parser.add_argument(
+        "--variant-runs", type=int, default=3, help="alternating runs per variant configuration"
+    )
     parser.add_argument("--variants", default=",".join(kerasgan.list_variants()))
     parser.add_argument("--networks", default="kerasio,dcgan")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch twins")
@@ -322,7 +339,7 @@ def main():
     )
     args = parser.parse_args()
     if args.quick:
-        args.steps, args.runs, args.variants = 3, 1, "dcgan"
+        args.steps, args.runs, args.variant_runs, args.variants = 3, 1, 1, "dcgan"
     try:
         if args.no_torch:
             raise ImportError
@@ -397,23 +414,23 @@ def main():
 
     report["variants"] = []
     print(
-        f"{'variant':<16} {'xla':<4} {'policy':<15} {'d':>2} {'ms/step':>8} {'img/s':>6} "
+        f"{'variant':<16} {'xla':<4} {'policy':<15} {'d':>2} {'ms/step':>8} {'spread':>6} "
+        f"{'img/s':>6} "
         f"{'GFLOP':>6} {'GFLOP/s':>8} {'of peak':>7}",
         flush=True,
     )
     for variant in args.variants.split(",") if "variants" in parts else ():
         flops = variant_flops(variant)
         configs = [(True, "float32"), (False, "float32")]
-        if variant == "dcgan":
-            configs.append((True, "mixed_bfloat16"))
-        for jit, policy in configs:
-            row = variant_row(variant, jit, args.steps, flops, peak, policy)
+        if variant == "dcgan":  # bfloat16 in the mode "auto" picks here
+            configs.append((report["machine"]["auto_jit_compile"], "mixed_bfloat16"))
+        for row in variant_rows(variant, configs, args.variant_runs, args.steps, flops, peak):
             report["variants"].append(row)
             print(
-                f"{variant:<16} {'on' if jit else 'off':<4} {policy:<15} {row['d_steps']:>2} "
-                f"{row['median_ms']:>8.0f} {row['images_per_s']:>6.0f} "
-                f"{row['gflop_per_step']:>6.1f} {row['achieved_gflops']:>8.1f} "
-                f"{row['fraction_of_peak']:>7.1%}",
+                f"{variant:<16} {'on' if row['jit_compile'] else 'off':<4} {row['policy']:<15} "
+                f"{row['d_steps']:>2} {row['median_ms']:>8.0f} {row['spread']:>6.2f} "
+                f"{row['images_per_s']:>6.0f} {row['gflop_per_step']:>6.1f} "
+                f"{row['achieved_gflops']:>8.1f} {row['fraction_of_peak']:>7.1%}",
                 flush=True,
             )
 

@@ -97,7 +97,7 @@ def measure(network, batch_size=128, steps=20, warmup=3, threads=None, seed=0):
         g_loss = bce(discriminator(generator(z)), ones)
         g_loss.backward()
         g_opt.step()
-        return float(d_loss), float(g_loss)  # sync, as Keras' logs are
+        return d_loss.item(), g_loss.item()  # sync, as Keras' logs are
 
     times = []
     for i in range(steps + warmup):

@@ -70,3 +70,52 @@ def test_pytorch_twins_are_the_same_networks(network):
     assert tuple(tg(z).shape) == (2, 1, 28, 28)
     assert tuple(td(torch.rand(2, 1, 28, 28)).shape) == (2, 1)
     assert keras.ops.shape(kg(np.zeros((2, 128), "float32"))) == (2, 28, 28, 1)
+
+
+def test_batched_matmul_flops_are_counted_by_their_real_shapes():
+    """The profiler counts the gradient of the projection discriminator's
+    per-example dot product as a 12544 x 12544 product (3 x 40 GFLOP); the
+    suite counts it by its shapes, so the projection cGAN costs about what
+    SNGAN (the same networks without the projection) costs."""
+    sngan = kerasgan.create("sngan", image_shape=(28, 28, 1))
+    projection = kerasgan.create("cgan_projection", image_shape=(28, 28, 1), num_classes=10)
+    for gan in (sngan, projection):
+        gan.compile(jit_compile=False)
+    f_sngan = networks.train_step_flops(sngan, 128)
+    f_projection = networks.train_step_flops(projection, 128, labels=True)
+    assert 1.0 < f_projection / f_sngan < 1.05, (f_projection, f_sngan)
+
+
+def test_targets_are_checked_against_the_figures():
+    report = {
+        "machine": {"auto_jit_compile": False},
+        "frameworks": {
+            "dcgan": {"kerasgan": {"spread": 1.05}, "pytorch": {"spread": 1.04}},
+        },
+        "ratios": {
+            "dcgan": {
+                "kerasgan/pytorch": 0.85,
+                "kerasgan/minimal_keras_same_mode": 1.0,
+                "kerasgan_keras_ops/minimal_keras": 1.03,
+            }
+        },
+        "variants": [
+            {
+                "variant": "dcgan",
+                "jit_compile": False,
+                "policy": "float32",
+                "fraction_of_peak": 0.61,
+            },
+            {"variant": "dcgan", "jit_compile": True, "policy": "float32", "fraction_of_peak": 0.5},
+        ],
+        "input_pipeline": {"stall_fraction": 0.03},
+    }
+    met = {t["target"]: t["met"] for t in suite.check_targets(report)}
+    assert met == {
+        "dcgan: kerasgan / PyTorch <= 0.9 (median)": True,
+        "dcgan: kerasgan spread <= PyTorch spread": False,
+        "dcgan: kerasgan/minimal_keras_same_mode <= 1.02": True,
+        "dcgan: kerasgan_keras_ops/minimal_keras <= 1.02": False,
+        "dcgan default networks, XLA off (auto): >= 60% of the matmul peak": True,
+        "input pipeline stall < 2% of step": False,
+    }
