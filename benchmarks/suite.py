@@ -12,7 +12,7 @@ absolute times, across runs on shared machines):
 2. For the keras.io-style DCGAN of issue 5 and kerasgan's default DCGAN
    (28x28x1, batch 128), `--runs` alternating runs of
    - kerasgan `fit` (XLA) on a `tf.data` pipeline,
-   - the same with `fast_conv=False` (Keras' own transposed
+   - the same with `fast_layers=False` (Keras' own transposed
      convolutions, i.e. exactly the minimal step's ops: library overhead),
    - a minimal hand-written Keras `train_step` of the same networks (XLA),
    - the PyTorch twin (`benchmarks/torch_twins.py`), when torch is installed;
@@ -120,14 +120,14 @@ def time_fit(model, ds, steps, warmup=3):
     return timer.times
 
 
-def kerasgan_model(network, jit="auto", fast_conv="auto"):
+def kerasgan_model(network, jit="auto", fast_layers="auto"):
     if network == "kerasio":
         g, d = networks.kerasio_networks()
         gan = kerasgan.create("dcgan", generator=g, discriminator=d, seed=0)
     else:
         kw = {"num_classes": 10} if kerasgan.get(network).conditional else {}
         gan = kerasgan.create(network, image_shape=SHAPE, seed=0, **kw)
-    gan.compile(jit_compile=jit, fast_conv=fast_conv)
+    gan.compile(jit_compile=jit, fast_layers=fast_layers)
     return gan
 
 
@@ -169,7 +169,7 @@ def compare_frameworks(network, runs, steps, torch_twins):
     contestants = {
         "kerasgan": kerasgan_model(network),
         "kerasgan_xla": kerasgan_model(network, jit=True),
-        "kerasgan_keras_ops": kerasgan_model(network, jit=True, fast_conv=False),
+        "kerasgan_keras_ops": kerasgan_model(network, jit=True, fast_layers=False),
         "minimal_keras": minimal_model(network, jit=True),
         "minimal_keras_graph": minimal_model(network, jit=False),
     }

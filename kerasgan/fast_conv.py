@@ -26,7 +26,7 @@ change. Figures per layer shape: `benchmarks/conv_transpose.py`,
 - `conv_transpose(x, kernel, strides, padding)`, `gemm_conv(x, kernel,
   padding)`: the ops (channels-last 2D).
 - `accelerate(model)`: makes every supported layer of a model (nested models
-  included) use them; `GANModel.compile(fast_conv=...)` does this for its
+  included) use them; `GANModel.compile(fast_layers=...)` does this for its
   generator and discriminator.
 - `restore(model)`: back to Keras' own implementation.
 """

@@ -14,6 +14,9 @@ import tensorflow as tf
 import kerasgan
 from kerasgan import fast_conv
 
+# the default DCGAN's batch normalizations (generator, discriminator)
+BN_LAYERS = ["project_bn", "up1_bn", "down2_bn"]
+
 CASES = list(
     itertools.product(
         [1, 2, 3, 4, 5],  # kernel
@@ -111,20 +114,22 @@ def test_unsupported_configurations_keep_keras_call():
         assert not fast_conv.supports(layer), layer.get_config()
 
 
-def test_ganmodel_uses_it_and_trains_like_keras():
-    """One XLA step with and without the rewrite, from the same weights and
-    noise: the same losses and weights to float rounding."""
+@pytest.mark.parametrize("jit", [True, False])
+def test_ganmodel_uses_it_and_trains_like_keras(jit):
+    """Two epochs with and without the rewrites (convolutions and fused batch
+    norm), from the same weights and noise, with and without XLA: the same
+    losses and weights (moving statistics included) to float rounding."""
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
     results = []
     for fast in (True, False):
         keras.utils.set_random_seed(0)
         gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
-        gan.compile(jit_compile=True, fast_conv=fast)
+        gan.compile(jit_compile=jit, fast_layers=fast)
         assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is fast
         assert not fast_conv.is_accelerated(gan.generator.get_layer("up2"))  # 1 channel
-        assert gan.get_compile_config()["fast_conv"] is fast
-        assert gan.fast_conv_layers == (["up1"] if fast else [])
+        assert gan.get_compile_config()["fast_layers"] is fast
+        assert gan.fast_layer_names == (["up1", *BN_LAYERS] if fast else [])
         history = gan.fit(images, batch_size=32, epochs=2, verbose=0, shuffle=False)
         results.append((history.history, [w.numpy() for w in gan.generator.weights]))
     (h_fast, w_fast), (h_ref, w_ref) = results
@@ -136,12 +141,12 @@ def test_ganmodel_uses_it_and_trains_like_keras():
 
 def test_compile_config_round_trip(tmp_path):
     gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
-    gan.compile(fast_conv=False)
+    gan.compile(fast_layers=False)
     path = tmp_path / "gan.keras"
     gan.save(path)
     loaded = kerasgan.load_model(path)
-    assert loaded.get_compile_config()["fast_conv"] is False
-    assert loaded.fast_conv_layers == []
+    assert loaded.get_compile_config()["fast_layers"] is False
+    assert loaded.fast_layer_names == []
     assert not fast_conv.is_accelerated(loaded.generator.get_layer("up1"))
 
 
@@ -189,19 +194,20 @@ def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp
     assert gan.jit_compile is xla_faster
     # sub-pixel transposed convolutions exactly when the step is XLA-compiled
     assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is xla_faster
-    assert gan.fast_conv_layers == (["up1"] if xla_faster else [])
+    # fused batch norm exactly when it is not
+    assert gan.fast_layer_names == (["up1"] if xla_faster else BN_LAYERS)
     config = gan.get_compile_config()
-    assert config["jit_compile"] == "auto" and config["fast_conv"] == "auto"
+    assert config["jit_compile"] == "auto" and config["fast_layers"] == "auto"
     gan.save(tmp_path / "gan.keras")
     monkeypatch.setattr(backend, "xla_is_faster", lambda strategy=None: not xla_faster)
     loaded = kerasgan.load_model(tmp_path / "gan.keras")
     assert loaded.jit_compile is (not xla_faster)
     assert fast_conv.is_accelerated(loaded.generator.get_layer("up1")) is (not xla_faster)
     # explicit choices are kept as they are
-    gan.compile(jit_compile=True, fast_conv=False)
-    assert gan.jit_compile is True and gan.fast_conv_layers == []
-    gan.compile(jit_compile=False, fast_conv=True)
-    assert gan.jit_compile is False and gan.fast_conv_layers == ["up1"]
+    gan.compile(jit_compile=True, fast_layers=False)
+    assert gan.jit_compile is True and gan.fast_layer_names == []
+    gan.compile(jit_compile=False, fast_layers=True)
+    assert gan.jit_compile is False and gan.fast_layer_names == ["up1", *BN_LAYERS]
 
 
 def test_compile_auto_rewrites_a_to_image_conv_in_both_modes():
@@ -219,14 +225,14 @@ def test_compile_auto_rewrites_a_to_image_conv_in_both_modes():
     discriminator = keras.Model(images, keras.layers.Dense(1)(y))
     gan = kerasgan.create("dcgan", generator=generator, discriminator=discriminator, seed=0)
     gan.compile(jit_compile=False)
-    assert gan.fast_conv_layers == ["to_image"]
+    assert gan.fast_layer_names == ["to_image"]
     history = gan.fit(np.zeros((16, 14, 14, 1), "float32"), batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["g_loss"]).all()
     gan.compile(jit_compile=True)
-    assert gan.fast_conv_layers == ["up", "to_image"]
+    assert gan.fast_layer_names == ["up", "to_image"]
 
 
-@pytest.mark.parametrize("kwargs", [{"jit_compile": "yes"}, {"fast_conv": None}])
+@pytest.mark.parametrize("kwargs", [{"jit_compile": "yes"}, {"fast_layers": None}])
 def test_compile_rejects_unknown_choices(kwargs):
     gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
     name = next(iter(kwargs))

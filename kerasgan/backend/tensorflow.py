@@ -223,3 +223,16 @@ def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_lef
         return forward(x, kernel), grad
 
     return op(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))
+
+
+def fused_batch_norm_training(x, gamma, beta, epsilon: float):
+    """Training-mode batch normalization of a channels-last rank-4 `x` as one
+    fused TensorFlow op (`FusedBatchNormV3`, oneDNN on CPU; its gradient and
+    second-order gradient are TensorFlow's). Returns the output and the batch
+    mean and *biased* variance (what Keras' `BatchNormalization` uses for its
+    moving statistics; the op itself returns the Bessel-corrected one)."""
+    y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+        x, gamma, beta, epsilon=epsilon, data_format="NHWC", is_training=True
+    )
+    n = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), variance.dtype)
+    return y, mean, variance * (n - 1.0) / tf.maximum(n, 1.0)
