@@ -27,6 +27,7 @@ import keras
 from keras import ops
 
 from kerasgan import backend
+from kerasgan.fast_conv import _layers  # the model and all its nested layers
 
 __all__ = ["accelerate", "is_accelerated", "restore", "supports"]
 
@@ -63,12 +64,6 @@ def _fast_call(self, inputs, training=None, mask=None):
 
 def is_accelerated(layer) -> bool:
     return getattr(layer.__dict__.get("call"), "__func__", None) is _fast_call
-
-
-def _layers(model):
-    if isinstance(model, keras.layers.Layer):
-        yield model
-        yield from model._flatten_layers(include_self=False, recursive=True)
 
 
 def accelerate(model) -> list[str]:
