@@ -88,9 +88,12 @@ def _make_callbacks(args):
     return [
         # first: a NaN/Inf stops the run before the backup could save diverged weights
         kerasgan.callbacks.DivergenceGuard(),
-        args.backup,
         kerasgan.callbacks.SampleGrid(args.out, n=args.samples, seed=args.grid_seed),
         curves,
+        # last: an epoch counts as done only once its grid and history are written, so a
+        # run killed in between repeats that epoch (its history entry is replaced), and
+        # never resumes past an epoch whose history was lost
+        args.backup,
     ], curves.history
 
 

@@ -251,9 +251,17 @@ def test_train_resumes_after_a_real_interruption(tmp_path):
         argv + ["--no-jit"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.time() + 240
-    while not (out / "samples_epoch_001.png").exists():
+    metadata = out / "backup" / "training_metadata.json"
+
+    def backed_up_epochs():
+        try:  # written atomically by BackupAndRestore
+            return json.loads(metadata.read_text())["epoch"]
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    while backed_up_epochs() < 1:
         assert proc.poll() is None and time.time() < deadline, "training did not reach epoch 1"
-        time.sleep(0.2)
+        time.sleep(0.05)
     proc.kill()
     proc.wait()
     assert not (out / "dcgan.keras").exists()
