@@ -66,8 +66,8 @@ def xla_is_faster(strategy=None) -> bool:
     are precompiled for the binary's baseline instruction set; measured with
     `benchmarks/` on two 2-core CPUs (see benchmarks/NOTES.md): on an AVX2 CPU
     XLA made the default DCGAN step 0.72x as long, on an AVX-512 CPU the
-    graph kernels made it 0.88x as long as XLA (0.68x for the keras.io
-    DCGAN). So: XLA unless the CPU has AVX-512 and oneDNN is on.
+    graph kernels made the DCGAN steps 0.77-0.84x as long as XLA (every
+    variant 0.58-0.91x). So: XLA unless the CPU has AVX-512 and oneDNN is on.
     """
     strategy = strategy or tf.distribute.get_strategy()
     try:
