@@ -57,17 +57,17 @@ SHAPE = (28, 28, 1)
 def cpu_description():
     """The CPU's model name and the vector extensions that matter for float32
     and bfloat16 math (from /proc/cpuinfo; empty where there is none)."""
-    model, flags = platform.processor() or platform.machine(), set()
+    model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 key, _, value = line.partition(":")
                 if key.strip() == "model name":
                     model = value.strip()
-                elif key.strip() == "flags":
-                    flags = set(value.split())
+                    break
     except OSError:
         pass
+    flags = kerasgan.backend.cpu_flags()  # what jit_compile="auto" decides by
     wanted = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"]
     return {"model": model, "isa": [f for f in wanted if f in flags]}
 

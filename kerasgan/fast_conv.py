@@ -34,12 +34,11 @@ change. Figures per layer shape: `benchmarks/conv_transpose.py`,
 from __future__ import annotations
 
 import math
-import types
 
 import keras
 from keras import ops
 
-from kerasgan import backend
+from kerasgan import _call_override, backend
 
 __all__ = [
     "MAX_CONV_FILTERS",
@@ -91,6 +90,22 @@ def _phase(k, s, p, a):
     return taps, offset
 
 
+def _check_padding(padding) -> str:
+    padding = padding.lower()
+    if padding not in ("same", "valid"):
+        raise ValueError(f"padding must be 'same' or 'valid'; got {padding!r}.")
+    return padding
+
+
+def _static_input(x, op: str):
+    """`(batch, height, width)` of a channels-last input whose spatial sizes
+    are static (the batch may be a tensor)."""
+    batch, h, w, _ = x.shape
+    if h is None or w is None:
+        raise ValueError(f"{op} needs static spatial sizes; got input shape {x.shape}.")
+    return (ops.shape(x)[0] if batch is None else batch), h, w
+
+
 def conv_transpose(x, kernel, strides, padding="valid"):
     """`keras.ops.conv_transpose` for channels-last 2D inputs, dilation 1 and
     no `output_padding`: the forward pass as `strides[0] * strides[1]`
@@ -119,16 +134,10 @@ def subpixel_conv_transpose(x, kernel, strides, padding="valid"):
         strides: an int or `(sh, sw)`.
         padding: "same" or "valid".
     """
-    padding = padding.lower()
-    if padding not in ("same", "valid"):
-        raise ValueError(f"padding must be 'same' or 'valid'; got {padding!r}.")
+    padding = _check_padding(padding)
     sh, sw = (strides, strides) if isinstance(strides, int) else tuple(strides)
     kh, kw, out_channels, _ = kernel.shape
-    batch, n_h, n_w, _ = x.shape
-    if n_h is None or n_w is None:
-        raise ValueError(f"conv_transpose needs static spatial sizes; got input shape {x.shape}.")
-    if batch is None:
-        batch = ops.shape(x)[0]
+    batch, n_h, n_w = _static_input(x, "conv_transpose")
     out_h, out_w = _output_length(n_h, kh, sh, padding), _output_length(n_w, kw, sw, padding)
     p_h, p_w = _pad_before(n_h, kh, sh, padding), _pad_before(n_w, kw, sw, padding)
     m_h, m_w = math.ceil(out_h / sh), math.ceil(out_w / sw)
@@ -206,9 +215,7 @@ def gemm_conv(x, kernel, padding="valid"):
         kernel: `(kh, kw, in_channels, out_channels)` (Keras' layout).
         padding: "same" or "valid".
     """
-    padding = padding.lower()
-    if padding not in ("same", "valid"):
-        raise ValueError(f"padding must be 'same' or 'valid'; got {padding!r}.")
+    padding = _check_padding(padding)
     kh, kw = kernel.shape[0], kernel.shape[1]
     pad_top, pad_left = ((kh - 1) // 2, (kw - 1) // 2) if padding == "same" else (0, 0)
     return backend.conv_with_gemm_gradients(
@@ -218,11 +225,7 @@ def gemm_conv(x, kernel, padding="valid"):
 
 def _gemm_conv_forward(x, kernel, padding):
     kh, kw, channels, filters = kernel.shape
-    batch, h, w, _ = x.shape
-    if h is None or w is None:
-        raise ValueError(f"gemm_conv needs static spatial sizes; got input shape {x.shape}.")
-    if batch is None:
-        batch = ops.shape(x)[0]
+    batch, h, w = _static_input(x, "gemm_conv")
     if padding == "same":
         out_h, out_w, top, left = h, w, (kh - 1) // 2, (kw - 1) // 2
     else:
@@ -275,14 +278,11 @@ def _fast_conv_call(self, inputs):
     return outputs
 
 
+_OURS = (_fast_call, _fast_conv_call)
+
+
 def is_accelerated(layer) -> bool:
-    return getattr(layer.__dict__.get("call"), "__func__", None) in (_fast_call, _fast_conv_call)
-
-
-def _layers(model):
-    if isinstance(model, keras.layers.Layer):
-        yield model
-        yield from model._flatten_layers(include_self=False, recursive=True)
+    return _call_override.installed(layer) in _OURS
 
 
 def accelerate(model, conv_transpose: bool = True, conv: bool = True) -> list[str]:
@@ -295,23 +295,19 @@ def accelerate(model, conv_transpose: bool = True, conv: bool = True) -> list[st
     model's functions are traced; layers accelerated before but not chosen
     now are restored."""
     names = []
-    for layer in _layers(model):
+    for layer in _call_override.layers(model):
         if conv_transpose and supports(layer):
-            method = _fast_call
+            _call_override.install(layer, _fast_call)
         elif conv and supports_conv(layer):
-            method = _fast_conv_call
+            _call_override.install(layer, _fast_conv_call)
         else:
-            if is_accelerated(layer):
-                object.__delattr__(layer, "call")
+            _call_override.remove(layer, _OURS)
             continue
-        if getattr(layer.__dict__.get("call"), "__func__", None) is not method:
-            object.__setattr__(layer, "call", types.MethodType(method, layer))
         names.append(layer.name)
     return names
 
 
 def restore(model) -> None:
     """Undoes `accelerate`: Keras' own `call` again."""
-    for layer in _layers(model):
-        if is_accelerated(layer):
-            object.__delattr__(layer, "call")
+    for layer in _call_override.layers(model):
+        _call_override.remove(layer, _OURS)

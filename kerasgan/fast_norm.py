@@ -21,13 +21,10 @@ variance, the layer's momentum).
 
 from __future__ import annotations
 
-import types
-
 import keras
 from keras import ops
 
-from kerasgan import backend
-from kerasgan.fast_conv import _layers  # the model and all its nested layers
+from kerasgan import _call_override, backend
 
 __all__ = ["accelerate", "is_accelerated", "restore", "supports"]
 
@@ -63,7 +60,7 @@ def _fast_call(self, inputs, training=None, mask=None):
 
 
 def is_accelerated(layer) -> bool:
-    return getattr(layer.__dict__.get("call"), "__func__", None) is _fast_call
+    return _call_override.installed(layer) is _fast_call
 
 
 def accelerate(model) -> list[str]:
@@ -71,16 +68,14 @@ def accelerate(model) -> list[str]:
     while training; returns their names. Call before the model's functions
     are traced."""
     names = []
-    for layer in _layers(model):
+    for layer in _call_override.layers(model):
         if supports(layer):
-            if not is_accelerated(layer):
-                object.__setattr__(layer, "call", types.MethodType(_fast_call, layer))
+            _call_override.install(layer, _fast_call)
             names.append(layer.name)
     return names
 
 
 def restore(model) -> None:
     """Undoes `accelerate`: Keras' own `call` again."""
-    for layer in _layers(model):
-        if is_accelerated(layer):
-            object.__delattr__(layer, "call")
+    for layer in _call_override.layers(model):
+        _call_override.remove(layer, (_fast_call,))

@@ -16,6 +16,7 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded by CI
 from kerasgan.backend.tensorflow import (  # noqa: E402
     conv_transpose_with_native_gradients,
     conv_with_gemm_gradients,
+    cpu_flags,
     cpu_only,
     fused_batch_norm_training,
     input_gradients,
@@ -30,6 +31,7 @@ from kerasgan.backend.tensorflow import (  # noqa: E402
 __all__ = [
     "conv_transpose_with_native_gradients",
     "conv_with_gemm_gradients",
+    "cpu_flags",
     "cpu_only",
     "fused_batch_norm_training",
     "input_gradients",
