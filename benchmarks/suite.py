@@ -15,12 +15,14 @@ absolute times, across runs on shared machines):
    - the same with `fast_layers=False` (Keras' own transposed
      convolutions, i.e. exactly the minimal step's ops: library overhead),
    - a minimal hand-written Keras `train_step` of the same networks (XLA),
-   - the PyTorch twin (`benchmarks/torch_twins.py`), when torch is installed;
+   - the PyTorch twins (`benchmarks/torch_twins.py`), when torch is installed,
+     each in a worker process of its own (`benchmarks/twin_process.py`):
+     PyTorch as installed, and tuned (channels_last, tcmalloc when installed);
    each run's figure is the median of `--steps` per-step wall times after a
    warm-up (tracing, compilation); the table gives the median over runs and
    the spread (max / min of the run medians), then the ratios
-   kerasgan / PyTorch, kerasgan / minimal Keras and (overhead) kerasgan with
-   Keras' ops / minimal Keras.
+   kerasgan / PyTorch (each twin), kerasgan / minimal Keras and (overhead)
+   kerasgan with Keras' ops / minimal Keras.
 3. For every registered variant's default networks: FLOPs per training step
    (TensorFlow's profiler on the step's graph), ms/step with XLA on and off,
    images/s, achieved GFLOP/s and the fraction of the matmul peak; for
@@ -33,6 +35,7 @@ absolute times, across runs on shared machines):
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -47,6 +50,7 @@ import tensorflow as tf
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import networks  # noqa: E402
+import twin_process  # noqa: E402
 
 import kerasgan  # noqa: E402
 
@@ -154,7 +158,7 @@ def summarize(run_medians):
     }
 
 
-def compare_frameworks(network, runs, steps, torch_twins):
+def compare_frameworks(network, runs, steps, twins):
     """Alternating runs, medians per run, of
     - `kerasgan`: kerasgan `fit` as users get it (`compile()` defaults: XLA
       or not as `jit_compile="auto"` picks for this machine),
@@ -163,7 +167,8 @@ def compare_frameworks(network, runs, steps, torch_twins):
       the ops of `minimal_keras`, so the pair measures library overhead,
     - `minimal_keras`: a hand-written Keras `train_step` with XLA (the issue's
       baseline), and `minimal_keras_graph`: the same without XLA,
-    - `pytorch`: the PyTorch twin, when torch is installed."""
+    - `pytorch`, `pytorch_tuned`: the PyTorch twins (`twins`, worker
+      processes), when torch is installed."""
     ds = memory_dataset(steps + 3)
     keras.utils.set_random_seed(0)
     contestants = {
@@ -173,13 +178,12 @@ def compare_frameworks(network, runs, steps, torch_twins):
         "minimal_keras": minimal_model(network, jit=True),
         "minimal_keras_graph": minimal_model(network, jit=False),
     }
-    medians = {name: [] for name in contestants}
-    medians["pytorch"] = []
+    medians = {name: [] for name in [*contestants, *twins]}
     for _ in range(runs):
         for name, model in contestants.items():
             medians[name].append(statistics.median(time_fit(model, ds, steps)))
-        if torch_twins is not None:
-            medians["pytorch"].append(statistics.median(torch_twins.measure(network, steps=steps)))
+        for name, twin in twins.items():
+            medians[name].append(statistics.median(twin.measure(network, steps)))
     result = {k: summarize(v) for k, v in medians.items() if v}
     result["kerasgan"]["jit_compile"] = bool(contestants["kerasgan"].jit_compile)
     return result
@@ -271,19 +275,21 @@ def check_targets(report):
     out = []
     for network, result in report["frameworks"].items():
         ratios = report["ratios"][network]
-        if "kerasgan/pytorch" in ratios:
-            r = ratios["kerasgan/pytorch"]
+        for twin in ("pytorch", "pytorch_tuned"):
+            if f"kerasgan/{twin}" not in ratios:
+                continue
+            r = ratios[f"kerasgan/{twin}"]
             out.append(
                 {
-                    "target": f"{network}: kerasgan / PyTorch <= 0.9 (median)",
+                    "target": f"{network}: kerasgan / {twin} <= 0.9 (median)",
                     "measured": f"{r:.3f}",
                     "met": r <= 0.9,
                 }
             )
-            ours, theirs = result["kerasgan"]["spread"], result["pytorch"]["spread"]
+            ours, theirs = result["kerasgan"]["spread"], result[twin]["spread"]
             out.append(
                 {
-                    "target": f"{network}: kerasgan spread <= PyTorch spread",
+                    "target": f"{network}: kerasgan spread <= {twin} spread",
                     "measured": f"{ours:.3f} vs {theirs:.3f}",
                     "met": ours <= theirs,
                 }
@@ -322,7 +328,9 @@ def main():
     )
     parser.add_argument("--json", default="runs/bench.json")
     parser.add_argument("--steps", type=int, default=15)
-    parser.add_argument("--runs", type=int, default=5, help="alternating runs per network")
+    parser.add_argument(
+        "--runs", type=int, default=7, help="alternating runs per network (issue 5: seven)"
+    )
     parser.add_argument(
         "--variant-runs", type=int, default=3, help="alternating runs per variant configuration"
     )
@@ -340,16 +348,17 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.steps, args.runs, args.variant_runs, args.variants = 3, 1, 1, "dcgan"
+    twins = {} if args.no_torch else twin_process.start_twins()
     try:
-        if args.no_torch:
-            raise ImportError
-        import torch
-        import torch_twins
+        run_suite(args, twins)
+    finally:
+        for twin in twins.values():
+            twin.close()
 
-        torch.set_num_threads(os.cpu_count() or 1)
-    except ImportError:
-        torch, torch_twins = None, None
 
+def run_suite(args, twins):
+    """Everything the suite measures and prints; `twins`: the PyTorch worker
+    processes by name (empty without torch)."""
     report = {
         "machine": {
             "platform": platform.platform(),
@@ -359,7 +368,8 @@ def main():
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
             "kerasgan": kerasgan.__version__,
-            "torch": None if torch is None else torch.__version__,
+            "torch": importlib.metadata.version("torch") if twins else None,
+            "torch_twins": {name: twin.describe() for name, twin in twins.items()},
             # what compile(jit_compile="auto") picks here (backend.xla_is_faster)
             "auto_jit_compile": bool(kerasgan_model("dcgan").jit_compile),
         },
@@ -367,8 +377,8 @@ def main():
     }
     parts = set(args.parts.split(","))
     peaks = {"tensorflow": max(matmul_gflops_tf(2048), matmul_gflops_tf(4096))}
-    if torch_twins is not None:
-        peaks["pytorch"] = max(torch_twins.matmul_gflops(2048), torch_twins.matmul_gflops(4096))
+    if twins:
+        peaks["pytorch"] = max(twins["pytorch"].matmul_gflops(n) for n in (2048, 4096))
     # The machine's peak: the faster of the two libraries' best matmul.
     peak = max(peaks.values())
     report["matmul_peak_gflops"] = {**peaks, "peak": peak}
@@ -376,7 +386,7 @@ def main():
 
     report["frameworks"] = {}
     for network in args.networks.split(",") if "frameworks" in parts else ():
-        result = compare_frameworks(network, args.runs, args.steps, torch_twins)
+        result = compare_frameworks(network, args.runs, args.steps, twins)
         report["frameworks"][network] = result
         ours = result["kerasgan"]["median_ms"]
         line = [
@@ -406,8 +416,8 @@ def main():
             "kerasgan/minimal_keras_same_mode": ours / same_mode["median_ms"],
             "kerasgan_keras_ops/minimal_keras": result["kerasgan_keras_ops"]["median_ms"] / minimal,
         }
-        if "pytorch" in result:
-            ratios["kerasgan/pytorch"] = ours / result["pytorch"]["median_ms"]
+        for twin in twins:
+            ratios[f"kerasgan/{twin}"] = ours / result[twin]["median_ms"]
         report.setdefault("ratios", {})[network] = ratios
         line += [f"{k} = {v:.3f}" for k, v in ratios.items()]
         print("; ".join(line), flush=True)

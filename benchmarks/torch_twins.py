@@ -71,12 +71,19 @@ def dcgan_networks():
 NETWORKS = {"kerasio": kerasio_networks, "dcgan": dcgan_networks}
 
 
-def measure(network, batch_size=128, steps=20, warmup=3, threads=None, seed=0):
-    """Per-step wall times (s) of `steps` training steps after `warmup` steps."""
+def measure(network, batch_size=128, steps=20, warmup=3, threads=None, seed=0, channels_last=False):
+    """Per-step wall times (s) of `steps` training steps after `warmup` steps.
+
+    `channels_last`: weights and activations in NHWC memory layout
+    (`torch.channels_last`), which PyTorch's CPU performance guide recommends
+    for convolutions (oneDNN's native layout; no reorders around each conv)."""
     torch.manual_seed(seed)
     if threads:
         torch.set_num_threads(threads)
     generator, discriminator = NETWORKS[network]()
+    if channels_last:
+        generator = generator.to(memory_format=torch.channels_last)
+        discriminator = discriminator.to(memory_format=torch.channels_last)
     g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
@@ -85,6 +92,8 @@ def measure(network, batch_size=128, steps=20, warmup=3, threads=None, seed=0):
     zeros = torch.zeros(batch_size, 1)
 
     def step(real):
+        if channels_last:
+            real = real.contiguous(memory_format=torch.channels_last)
         z = torch.randn(batch_size, LATENT)
         with torch.no_grad():
             fake = generator(z)
