@@ -145,3 +145,16 @@ def test_targets_are_checked_against_the_figures():
         "dcgan default networks, XLA off (auto): >= 60% of the matmul peak": True,
         "input pipeline stall < 2% of step": False,
     }
+
+
+def test_spread_summary_separates_drift_from_jitter():
+    import spread
+
+    steady_runs = [[0.100] * 9 + [0.110], [0.120] * 9 + [0.132]]  # drift, no jitter
+    s = spread.summarize(steady_runs)
+    assert s["run_medians_ms"] == pytest.approx([100.0, 120.0])
+    assert s["spread"] == pytest.approx(1.2)
+    assert s["within_run_p90_p10"] == pytest.approx(1.1)  # only the one slow step
+    jittery = spread.summarize([[0.1, 0.2] * 5, [0.1, 0.2] * 5])
+    assert jittery["spread"] == pytest.approx(1.0)
+    assert jittery["within_run_p90_p10"] == pytest.approx(2.0)
