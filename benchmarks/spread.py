@@ -71,6 +71,7 @@ class _KerasWorker:
             target=_keras_worker, args=(child, config, network, steps), daemon=True
         )
         self._proc.start()
+        child.close()
         if self._conn.recv() != "ready":
             raise RuntimeError(f"worker {config} failed to start")
 

@@ -91,12 +91,23 @@ class TwinProcess:
                     del os.environ["LD_PRELOAD"]
                 else:
                     os.environ["LD_PRELOAD"] = saved
-        if self._conn.recv() != "ready":
-            raise RuntimeError("the PyTorch worker failed to start")
+        child.close()  # so a worker that dies shows up as EOF here, not a hang
+        try:
+            ready = self._conn.recv()
+        except EOFError:
+            ready = None
+        if ready != "ready":
+            raise RuntimeError(
+                "the PyTorch worker failed to start (is torch installed? "
+                'pip install -e ".[bench]"); its error is printed above'
+            )
 
     def _ask(self, kind, **kwargs):
         self._conn.send((kind, kwargs))
-        status, value = self._conn.recv()
+        try:
+            status, value = self._conn.recv()
+        except EOFError:
+            status, value = "error", "the worker process died (its error is printed above)"
         if status != "ok":
             raise RuntimeError(f"PyTorch worker: {value}")
         return value
