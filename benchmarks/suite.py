@@ -376,6 +376,14 @@ def run_suite(args, twins):
         "settings": {"batch_size": BATCH, "image_shape": SHAPE, "steps": args.steps},
     }
     parts = set(args.parts.split(","))
+    for name, twin in twins.items():
+        print(f"{name}: {twin.describe()}", flush=True)
+    if "pytorch_tuned" in twins and not twins["pytorch_tuned"].preload:
+        print(
+            "tcmalloc not found: the tuned PyTorch twin runs on glibc's malloc "
+            "(apt-get install libtcmalloc-minimal4)",
+            flush=True,
+        )
     peaks = {"tensorflow": max(matmul_gflops_tf(2048), matmul_gflops_tf(4096))}
     if twins:
         peaks["pytorch"] = max(twins["pytorch"].matmul_gflops(n) for n in (2048, 4096))
