@@ -71,17 +71,25 @@ class _KerasWorker:
             target=_keras_worker, args=(child, config, network, steps), daemon=True
         )
         self._proc.start()
-        child.close()
-        if self._conn.recv() != "ready":
+        child.close()  # a worker that dies shows up as EOF, not a hang
+        self.config = config
+        if self._recv() != "ready":
             raise RuntimeError(f"worker {config} failed to start")
+
+    def _recv(self):
+        try:
+            return self._conn.recv()
+        except EOFError:
+            raise RuntimeError(f"worker {self.config} died (its error is printed above)") from None
 
     def measure(self, network, steps):
         self._conn.send("run")
-        return self._conn.recv()
+        return self._recv()
 
     def close(self):
-        self._conn.send("stop")
-        self._proc.join(timeout=30)
+        if self._proc.is_alive():
+            self._conn.send("stop")
+            self._proc.join(timeout=30)
 
 
 def _start(config, network, steps):
