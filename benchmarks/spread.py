@@ -33,6 +33,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import stats  # noqa: E402
 import twin_process  # noqa: E402
 
 CONFIGS = ("default", "inter_op_1", "inter_op_2", "gc_off", "pytorch", "pytorch_tuned")
@@ -122,14 +123,9 @@ def run_spread(network, configs, runs, steps):
     return {config: summarize(run_times) for config, run_times in times.items()}
 
 
-def _quantile(values, q):
-    s = sorted(values)
-    return s[min(len(s) - 1, int(q * len(s)))]
-
-
 def summarize(run_times):
     medians = [1000 * statistics.median(t) for t in run_times]
-    within = [_quantile(t, 0.9) / _quantile(t, 0.1) for t in run_times]
+    within = [stats.jitter(t) for t in run_times]
     return {
         "median_ms": statistics.median(medians),
         "run_medians_ms": medians,

@@ -50,6 +50,7 @@ import tensorflow as tf
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import networks  # noqa: E402
+import stats  # noqa: E402
 import twin_process  # noqa: E402
 
 import kerasgan  # noqa: E402
@@ -147,19 +148,23 @@ def minimal_model(network, jit=True):
     return model
 
 
-def summarize(run_medians):
-    ms = [1000 * m for m in run_medians]
+def summarize(run_times):
+    """Per contestant, from its runs' step times (s): the median of the run
+    medians, the spread (max / min of the run medians) and the within-run
+    jitter (median over runs of p90 / p10 of the step times)."""
+    ms = [1000 * statistics.median(t) for t in run_times]
     return {
         "median_ms": statistics.median(ms),
         "min_ms": min(ms),
         "max_ms": max(ms),
         "spread": max(ms) / min(ms),
+        "jitter_p90_p10": statistics.median(stats.jitter(t) for t in run_times),
         "runs_ms": ms,
     }
 
 
 def compare_frameworks(network, runs, steps, twins):
-    """Alternating runs, medians per run, of
+    """Alternating runs (step times per run, summarized by `summarize`) of
     - `kerasgan`: kerasgan `fit` as users get it (`compile()` defaults: XLA
       or not as `jit_compile="auto"` picks for this machine),
     - `kerasgan_xla`: XLA forced on (sub-pixel transposed convolutions),
@@ -178,13 +183,13 @@ def compare_frameworks(network, runs, steps, twins):
         "minimal_keras": minimal_model(network, jit=True),
         "minimal_keras_graph": minimal_model(network, jit=False),
     }
-    medians = {name: [] for name in [*contestants, *twins]}
+    times = {name: [] for name in [*contestants, *twins]}  # per run: step times
     for _ in range(runs):
         for name, model in contestants.items():
-            medians[name].append(statistics.median(time_fit(model, ds, steps)))
+            times[name].append(time_fit(model, ds, steps))
         for name, twin in twins.items():
-            medians[name].append(statistics.median(twin.measure(network, steps)))
-    result = {k: summarize(v) for k, v in medians.items() if v}
+            times[name].append(twin.measure(network, steps))
+    result = {k: summarize(v) for k, v in times.items() if v}
     result["kerasgan"]["jit_compile"] = bool(contestants["kerasgan"].jit_compile)
     return result
 
@@ -400,7 +405,9 @@ def run_suite(args, twins):
         line = [
             f"{network}: "
             + ", ".join(
-                f"{k} {v['median_ms']:.0f} ms (spread {v['spread']:.2f})" for k, v in result.items()
+                f"{k} {v['median_ms']:.0f} ms (spread {v['spread']:.3f}, "
+                f"jitter {v['jitter_p90_p10']:.3f})"
+                for k, v in result.items()
             )
         ]
         flops = networks.train_step_flops(kerasgan_model(network, jit=False), BATCH, SHAPE)

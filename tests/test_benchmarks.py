@@ -158,3 +158,12 @@ def test_spread_summary_separates_drift_from_jitter():
     jittery = spread.summarize([[0.1, 0.2] * 5, [0.1, 0.2] * 5])
     assert jittery["spread"] == pytest.approx(1.0)
     assert jittery["within_run_p90_p10"] == pytest.approx(2.0)
+
+
+def test_suite_summary_reports_median_spread_and_jitter():
+    runs = [[0.100] * 9 + [0.150], [0.110] * 9 + [0.165], [0.105] * 10]
+    s = suite.summarize(runs)
+    assert s["runs_ms"] == pytest.approx([100.0, 110.0, 105.0])
+    assert s["median_ms"] == pytest.approx(105.0)
+    assert s["spread"] == pytest.approx(1.1)
+    assert s["jitter_p90_p10"] == pytest.approx(1.5)  # two runs with one slow step in ten
