@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import statistics
 import sys
@@ -64,33 +63,12 @@ def _keras_worker(conn, config, network, steps):
         conn.send(times)
 
 
-class _KerasWorker:
+class _KerasWorker(twin_process.Worker):
     def __init__(self, config, network, steps):
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_keras_worker, args=(child, config, network, steps), daemon=True
-        )
-        self._proc.start()
-        child.close()  # a worker that dies shows up as EOF, not a hang
-        self.config = config
-        if self._recv() != "ready":
-            raise RuntimeError(f"worker {config} failed to start")
-
-    def _recv(self):
-        try:
-            return self._conn.recv()
-        except EOFError:
-            raise RuntimeError(f"worker {self.config} died (its error is printed above)") from None
+        super().__init__(_keras_worker, (config, network, steps), f"worker {config}")
 
     def measure(self, network, steps):
-        self._conn.send("run")
-        return self._recv()
-
-    def close(self):
-        if self._proc.is_alive():
-            self._conn.send("stop")
-            self._proc.join(timeout=30)
+        return self.request("run")
 
 
 def _start(config, network, steps):
@@ -124,13 +102,9 @@ def run_spread(network, configs, runs, steps):
 
 
 def summarize(run_times):
-    medians = [1000 * statistics.median(t) for t in run_times]
-    within = [stats.jitter(t) for t in run_times]
+    """The suite's summary (`stats.summarize`) plus every step time (ms)."""
     return {
-        "median_ms": statistics.median(medians),
-        "run_medians_ms": medians,
-        "spread": max(medians) / min(medians),
-        "within_run_p90_p10": statistics.median(within),
+        **stats.summarize(run_times),
         "steps_ms": [[1000 * x for x in t] for t in run_times],
     }
 
@@ -153,10 +127,10 @@ def main():
     print(f"\n{args.network}: {args.runs} alternating runs of {args.steps} steps")
     print(f"{'config':<12} {'median ms':>10} {'spread':>7} {'p90/p10 in run':>15}  run medians")
     for config, r in result.items():
-        runs = " ".join(f"{m:.0f}" for m in r["run_medians_ms"])
+        runs = " ".join(f"{m:.0f}" for m in r["runs_ms"])
         print(
             f"{config:<12} {r['median_ms']:>10.1f} {r['spread']:>7.3f} "
-            f"{r['within_run_p90_p10']:>15.3f}  {runs}"
+            f"{r['jitter_p90_p10']:>15.3f}  {runs}"
         )
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

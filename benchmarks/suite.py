@@ -148,23 +148,8 @@ def minimal_model(network, jit=True):
     return model
 
 
-def summarize(run_times):
-    """Per contestant, from its runs' step times (s): the median of the run
-    medians, the spread (max / min of the run medians) and the within-run
-    jitter (median over runs of p90 / p10 of the step times)."""
-    ms = [1000 * statistics.median(t) for t in run_times]
-    return {
-        "median_ms": statistics.median(ms),
-        "min_ms": min(ms),
-        "max_ms": max(ms),
-        "spread": max(ms) / min(ms),
-        "jitter_p90_p10": statistics.median(stats.jitter(t) for t in run_times),
-        "runs_ms": ms,
-    }
-
-
 def compare_frameworks(network, runs, steps, twins):
-    """Alternating runs (step times per run, summarized by `summarize`) of
+    """Alternating runs (step times per run, summarized by `stats.summarize`) of
     - `kerasgan`: kerasgan `fit` as users get it (`compile()` defaults: XLA
       or not as `jit_compile="auto"` picks for this machine),
     - `kerasgan_xla`: XLA forced on (sub-pixel transposed convolutions),
@@ -189,7 +174,7 @@ def compare_frameworks(network, runs, steps, twins):
             times[name].append(time_fit(model, ds, steps))
         for name, twin in twins.items():
             times[name].append(twin.measure(network, steps))
-    result = {k: summarize(v) for k, v in times.items() if v}
+    result = {k: stats.summarize(v) for k, v in times.items() if v}
     result["kerasgan"]["jit_compile"] = bool(contestants["kerasgan"].jit_compile)
     return result
 

@@ -32,16 +32,59 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def find_tcmalloc():
-    """Path of an installed tcmalloc shared library, or None."""
+    """An installed tcmalloc shared library for `LD_PRELOAD` (its soname, which
+    the dynamic loader finds in the system's library folders), or None."""
     for name in ("tcmalloc_minimal", "tcmalloc"):
         found = ctypes.util.find_library(name)
         if found:
-            for folder in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"):
-                path = os.path.join(folder, found)
-                if os.path.exists(path):
-                    return path
+            return found
     matches = sorted(glob.glob("/usr/lib/*/libtcmalloc_minimal.so.*"))
     return matches[0] if matches else None
+
+
+class Worker:
+    """A spawned worker process on a pipe. `target(conn, *args)` sets itself
+    up, sends "ready", then answers each request until it receives None.
+    `env`: variables for the worker's environment only (e.g. `LD_PRELOAD`,
+    which must be set when the interpreter starts). A worker that dies raises
+    an error naming it here instead of hanging the driver."""
+
+    def __init__(self, target, args, name, env=None, start_hint=""):
+        self.name = name
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=target, args=(child, *args), daemon=True)
+        env = env or {}
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)  # the spawned interpreter inherits os.environ at start
+        try:
+            self._proc.start()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    del os.environ[key]
+                else:
+                    os.environ[key] = value
+        child.close()  # so a worker that dies shows up as EOF here, not a hang
+        try:
+            ready = self._conn.recv()
+        except EOFError:
+            ready = None
+        if ready != "ready":
+            raise RuntimeError(f"{name} failed to start{start_hint}; its error is printed above")
+
+    def request(self, message):
+        """Sends `message` and returns the worker's answer."""
+        self._conn.send(message)
+        try:
+            return self._conn.recv()
+        except EOFError:
+            raise RuntimeError(f"{self.name} died (its error is printed above)") from None
+
+    def close(self):
+        if self._proc.is_alive():
+            self._conn.send(None)
+            self._proc.join(timeout=30)
 
 
 def _serve(conn, threads):
@@ -67,7 +110,7 @@ def _serve(conn, threads):
             conn.send(("error", f"{type(e).__name__}: {e}"))
 
 
-class TwinProcess:
+class TwinProcess(Worker):
     """A worker process running the PyTorch twins.
 
     `preload`: a shared library for the worker's `LD_PRELOAD` (an allocator);
@@ -75,39 +118,16 @@ class TwinProcess:
 
     def __init__(self, preload=None, channels_last=False, threads=None):
         self.preload, self.channels_last = preload, channels_last
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_serve, args=(child, threads or os.cpu_count() or 1), daemon=True
+        super().__init__(
+            _serve,
+            (threads or os.cpu_count() or 1,),
+            "the PyTorch worker",
+            env={"LD_PRELOAD": preload} if preload else None,
+            start_hint=' (is torch installed? pip install -e ".[bench]")',
         )
-        saved = os.environ.get("LD_PRELOAD")
-        if preload:  # the spawned interpreter inherits os.environ at start
-            os.environ["LD_PRELOAD"] = preload
-        try:
-            self._proc.start()
-        finally:
-            if preload:
-                if saved is None:
-                    del os.environ["LD_PRELOAD"]
-                else:
-                    os.environ["LD_PRELOAD"] = saved
-        child.close()  # so a worker that dies shows up as EOF here, not a hang
-        try:
-            ready = self._conn.recv()
-        except EOFError:
-            ready = None
-        if ready != "ready":
-            raise RuntimeError(
-                "the PyTorch worker failed to start (is torch installed? "
-                'pip install -e ".[bench]"); its error is printed above'
-            )
 
     def _ask(self, kind, **kwargs):
-        self._conn.send((kind, kwargs))
-        try:
-            status, value = self._conn.recv()
-        except EOFError:
-            status, value = "error", "the worker process died (its error is printed above)"
+        status, value = self.request((kind, kwargs))
         if status != "ok":
             raise RuntimeError(f"PyTorch worker: {value}")
         return value
@@ -124,11 +144,6 @@ class TwinProcess:
             f"LD_PRELOAD={os.path.basename(self.preload)}" if self.preload else "glibc malloc"
         )
         return ", ".join(parts)
-
-    def close(self):
-        if self._proc.is_alive():
-            self._conn.send(None)
-            self._proc.join(timeout=30)
 
 
 def start_twins():

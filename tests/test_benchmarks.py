@@ -16,6 +16,7 @@ import kerasgan
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 
 import networks  # noqa: E402
+import stats  # noqa: E402
 import suite  # noqa: E402
 
 
@@ -152,17 +153,18 @@ def test_spread_summary_separates_drift_from_jitter():
 
     steady_runs = [[0.100] * 9 + [0.110], [0.120] * 9 + [0.132]]  # drift, no jitter
     s = spread.summarize(steady_runs)
-    assert s["run_medians_ms"] == pytest.approx([100.0, 120.0])
+    assert s["runs_ms"] == pytest.approx([100.0, 120.0])
     assert s["spread"] == pytest.approx(1.2)
-    assert s["within_run_p90_p10"] == pytest.approx(1.1)  # only the one slow step
+    assert s["jitter_p90_p10"] == pytest.approx(1.1)  # only the one slow step
+    assert s["steps_ms"][1] == pytest.approx([120.0] * 9 + [132.0])  # every step kept
     jittery = spread.summarize([[0.1, 0.2] * 5, [0.1, 0.2] * 5])
     assert jittery["spread"] == pytest.approx(1.0)
-    assert jittery["within_run_p90_p10"] == pytest.approx(2.0)
+    assert jittery["jitter_p90_p10"] == pytest.approx(2.0)
 
 
 def test_suite_summary_reports_median_spread_and_jitter():
     runs = [[0.100] * 9 + [0.150], [0.110] * 9 + [0.165], [0.105] * 10]
-    s = suite.summarize(runs)
+    s = stats.summarize(runs)
     assert s["runs_ms"] == pytest.approx([100.0, 110.0, 105.0])
     assert s["median_ms"] == pytest.approx(105.0)
     assert s["spread"] == pytest.approx(1.1)
