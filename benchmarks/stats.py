@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 
 
@@ -30,3 +31,35 @@ def summarize(run_times):
         "jitter_p90_p10": statistics.median(jitter(t) for t in run_times),
         "runs_ms": ms,
     }
+
+
+def timed_runs(measure, names, runs, run_seconds=4.0, blocks=2, min_block_steps=3):
+    """Runs of every contestant in `names`, so that the machine's drift lands
+    on all of them alike. `measure(name, steps, warmup)` returns the step
+    times (s) of `steps` steps of contestant `name` after `warmup` untimed
+    ones.
+
+    - One discarded warm-up round of every contestant (tracing, compilation,
+      caches), which also measures each one's step time.
+    - Every run lasts about `run_seconds` for every contestant: a faster one
+      runs more steps, so no contestant's run median averages the machine
+      over a shorter window than another's (equal step counts would give the
+      fastest contestant the noisiest runs).
+    - Each run is `blocks` blocks interleaved across contestants (block 1 of
+      every contestant, then block 2, ...), each after one untimed step, so
+      a contestant's run r spans the same stretch of time as everyone
+      else's run r.
+
+    Returns ({name: [step times of run 1, ...]}, {name: steps per run})."""
+    step_s = {name: statistics.median(measure(name, 5, 3)) for name in names}
+    per_block = {
+        name: max(min_block_steps, math.ceil(run_seconds / blocks / step_s[name])) for name in names
+    }
+    times = {name: [] for name in names}
+    for _ in range(runs):
+        for name in names:
+            times[name].append([])
+        for _ in range(blocks):
+            for name in names:
+                times[name][-1].extend(measure(name, per_block[name], 1))
+    return times, {name: per_block[name] * blocks for name in names}

@@ -1,7 +1,8 @@
 """kerasgan's benchmark suite: one command, a table on screen and a JSON file.
 
 Usage:
-    python benchmarks/suite.py [--json runs/bench.json] [--steps 15] [--runs 5]
+    python benchmarks/suite.py [--json runs/bench.json] [--runs 7] [--run-seconds 4]
+        [--blocks 2] [--steps 15]
         [--variants dcgan,wgan_gp,...] [--quick]
 
 What it measures, all in one process and one run (compare ratios, not
@@ -10,7 +11,7 @@ absolute times, across runs on shared machines):
 1. The machine's float32 matmul peak through TensorFlow (and PyTorch when
    installed): 2048x2048 and 4096x4096 matmuls, median of 10 each, the best.
 2. For the keras.io-style DCGAN of issue 5 and kerasgan's default DCGAN
-   (28x28x1, batch 128), `--runs` alternating runs of
+   (28x28x1, batch 128), `--runs` runs of
    - kerasgan `fit` (XLA) on a `tf.data` pipeline,
    - the same with `fast_layers=False` (Keras' own transposed
      convolutions, i.e. exactly the minimal step's ops: library overhead),
@@ -18,11 +19,14 @@ absolute times, across runs on shared machines):
    - the PyTorch twins (`benchmarks/torch_twins.py`), when torch is installed,
      each in a worker process of its own (`benchmarks/twin_process.py`):
      PyTorch as installed, and tuned (channels_last, tcmalloc when installed);
-   each run's figure is the median of `--steps` per-step wall times after a
-   warm-up (tracing, compilation); the table gives the median over runs and
-   the spread (max / min of the run medians), then the ratios
-   kerasgan / PyTorch (each twin), kerasgan / minimal Keras and (overhead)
-   kerasgan with Keras' ops / minimal Keras.
+   after one discarded warm-up round (tracing, compilation), every run lasts
+   about `--run-seconds` for every contestant (a faster one runs more steps)
+   and is split into `--blocks` blocks interleaved across contestants, so
+   the machine's drift lands on all alike (`compare_frameworks`); each run's
+   figure is the median of its per-step wall times; the table gives the
+   median over runs and the spread (max / min of the run medians), then the
+   ratios kerasgan / PyTorch (each twin), kerasgan / minimal Keras and
+   (overhead) kerasgan with Keras' ops / minimal Keras.
 3. For every registered variant's default networks: FLOPs per training step
    (TensorFlow's profiler on the step's graph), ms/step with XLA on and off,
    images/s, achieved GFLOP/s and the fraction of the matmul peak; for
@@ -148,8 +152,9 @@ def minimal_model(network, jit=True):
     return model
 
 
-def compare_frameworks(network, runs, steps, twins):
-    """Alternating runs (step times per run, summarized by `stats.summarize`) of
+def compare_frameworks(network, runs, twins, run_seconds=4.0, blocks=2):
+    """Step times of every contestant, in `runs` runs (summarized by
+    `stats.summarize`). The contestants:
     - `kerasgan`: kerasgan `fit` as users get it (`compile()` defaults: XLA
       or not as `jit_compile="auto"` picks for this machine),
     - `kerasgan_xla`: XLA forced on (sub-pixel transposed convolutions),
@@ -158,24 +163,35 @@ def compare_frameworks(network, runs, steps, twins):
     - `minimal_keras`: a hand-written Keras `train_step` with XLA (the issue's
       baseline), and `minimal_keras_graph`: the same without XLA,
     - `pytorch`, `pytorch_tuned`: the PyTorch twins (`twins`, worker
-      processes), when torch is installed."""
-    ds = memory_dataset(steps + 3)
+      processes), when torch is installed.
+
+    The runs follow `stats.timed_runs`: a discarded warm-up round, runs of
+    about `run_seconds` for every contestant, each run in `blocks` blocks
+    interleaved across contestants, so the machine's drift (these shared
+    machines run the same instructions up to ~15% slower for tens of seconds
+    at a time) lands on every contestant alike. Each contestant's
+    `steps_per_run` is reported."""
+    ds = memory_dataset(16)
     keras.utils.set_random_seed(0)
-    contestants = {
+    models = {
         "kerasgan": kerasgan_model(network),
         "kerasgan_xla": kerasgan_model(network, jit=True),
         "kerasgan_keras_ops": kerasgan_model(network, jit=True, fast_layers=False),
         "minimal_keras": minimal_model(network, jit=True),
         "minimal_keras_graph": minimal_model(network, jit=False),
     }
-    times = {name: [] for name in [*contestants, *twins]}  # per run: step times
-    for _ in range(runs):
-        for name, model in contestants.items():
-            times[name].append(time_fit(model, ds, steps))
-        for name, twin in twins.items():
-            times[name].append(twin.measure(network, steps))
-    result = {k: stats.summarize(v) for k, v in times.items() if v}
-    result["kerasgan"]["jit_compile"] = bool(contestants["kerasgan"].jit_compile)
+
+    def measure(name, steps, warmup):
+        if name in models:
+            return time_fit(models[name], ds, steps, warmup=warmup)
+        return twins[name].measure(network, steps, warmup=warmup)
+
+    times, steps_per_run = stats.timed_runs(measure, [*models, *twins], runs, run_seconds, blocks)
+    result = {}
+    for name, run_times in times.items():
+        result[name] = stats.summarize(run_times)
+        result[name]["steps_per_run"] = steps_per_run[name]
+    result["kerasgan"]["jit_compile"] = bool(models["kerasgan"].jit_compile)
     return result
 
 
@@ -317,7 +333,21 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--json", default="runs/bench.json")
-    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument(
+        "--steps", type=int, default=15, help="steps per run in the variants and input parts"
+    )
+    parser.add_argument(
+        "--run-seconds",
+        type=float,
+        default=4.0,
+        help="framework comparison: wall time of each contestant's run (steps chosen to fit)",
+    )
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=2,
+        help="framework comparison: blocks per run, interleaved across contestants",
+    )
     parser.add_argument(
         "--runs", type=int, default=7, help="alternating runs per network (issue 5: seven)"
     )
@@ -338,6 +368,7 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.steps, args.runs, args.variant_runs, args.variants = 3, 1, 1, "dcgan"
+        args.run_seconds, args.blocks = 0.3, 1
     twins = {} if args.no_torch else twin_process.start_twins()
     try:
         run_suite(args, twins)
@@ -363,7 +394,14 @@ def run_suite(args, twins):
             # what compile(jit_compile="auto") picks here (backend.xla_is_faster)
             "auto_jit_compile": bool(kerasgan_model("dcgan").jit_compile),
         },
-        "settings": {"batch_size": BATCH, "image_shape": SHAPE, "steps": args.steps},
+        "settings": {
+            "batch_size": BATCH,
+            "image_shape": SHAPE,
+            "runs": args.runs,
+            "run_seconds": args.run_seconds,
+            "blocks": args.blocks,
+            "steps": args.steps,
+        },
     }
     parts = set(args.parts.split(","))
     for name, twin in twins.items():
@@ -384,14 +422,14 @@ def run_suite(args, twins):
 
     report["frameworks"] = {}
     for network in args.networks.split(",") if "frameworks" in parts else ():
-        result = compare_frameworks(network, args.runs, args.steps, twins)
+        result = compare_frameworks(network, args.runs, twins, args.run_seconds, args.blocks)
         report["frameworks"][network] = result
         ours = result["kerasgan"]["median_ms"]
         line = [
             f"{network}: "
             + ", ".join(
                 f"{k} {v['median_ms']:.0f} ms (spread {v['spread']:.3f}, "
-                f"jitter {v['jitter_p90_p10']:.3f})"
+                f"jitter {v['jitter_p90_p10']:.3f}, {v['steps_per_run']} steps/run)"
                 for k, v in result.items()
             )
         ]

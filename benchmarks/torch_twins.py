@@ -71,50 +71,70 @@ def dcgan_networks():
 NETWORKS = {"kerasio": kerasio_networks, "dcgan": dcgan_networks}
 
 
-def measure(network, batch_size=128, steps=20, warmup=3, threads=None, seed=0, channels_last=False):
-    """Per-step wall times (s) of `steps` training steps after `warmup` steps.
+class Trainer:
+    """A twin network with its optimizers, kept between runs (as the Keras
+    contestants' models are): `run(steps, warmup)` trains and times.
 
     `channels_last`: weights and activations in NHWC memory layout
     (`torch.channels_last`), which PyTorch's CPU performance guide recommends
-    for convolutions (oneDNN's native layout; no reorders around each conv)."""
-    torch.manual_seed(seed)
-    if threads:
-        torch.set_num_threads(threads)
-    generator, discriminator = NETWORKS[network]()
-    if channels_last:
-        generator = generator.to(memory_format=torch.channels_last)
-        discriminator = discriminator.to(memory_format=torch.channels_last)
-    g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = nn.BCEWithLogitsLoss()
-    data = torch.rand(steps + warmup, batch_size, 1, 28, 28) * 2 - 1
-    ones = torch.ones(batch_size, 1)
-    zeros = torch.zeros(batch_size, 1)
+    for convolutions (oneDNN's native layout; no reorders around each conv).
+    The data: `pool` distinct random batches, cycled."""
 
-    def step(real):
+    def __init__(self, network, batch_size=128, seed=0, channels_last=False, pool=16):
+        torch.manual_seed(seed)
+        self.batch_size, self.channels_last = batch_size, channels_last
+        self.generator, self.discriminator = NETWORKS[network]()
         if channels_last:
+            self.generator = self.generator.to(memory_format=torch.channels_last)
+            self.discriminator = self.discriminator.to(memory_format=torch.channels_last)
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.bce = nn.BCEWithLogitsLoss()
+        self.data = torch.rand(pool, batch_size, 1, 28, 28) * 2 - 1
+        self.ones = torch.ones(batch_size, 1)
+        self.zeros = torch.zeros(batch_size, 1)
+        self.i = 0
+
+    def step(self):
+        real = self.data[self.i % len(self.data)]
+        self.i += 1
+        if self.channels_last:
             real = real.contiguous(memory_format=torch.channels_last)
-        z = torch.randn(batch_size, LATENT)
+        generator, discriminator = self.generator, self.discriminator
+        z = torch.randn(self.batch_size, LATENT)
         with torch.no_grad():
             fake = generator(z)
-        d_opt.zero_grad(set_to_none=True)
-        d_loss = bce(discriminator(real), ones) + bce(discriminator(fake), zeros)
+        self.d_opt.zero_grad(set_to_none=True)
+        d_loss = self.bce(discriminator(real), self.ones) + self.bce(
+            discriminator(fake), self.zeros
+        )
         d_loss.backward()
-        d_opt.step()
-        g_opt.zero_grad(set_to_none=True)
-        z = torch.randn(batch_size, LATENT)
-        g_loss = bce(discriminator(generator(z)), ones)
+        self.d_opt.step()
+        self.g_opt.zero_grad(set_to_none=True)
+        z = torch.randn(self.batch_size, LATENT)
+        g_loss = self.bce(discriminator(generator(z)), self.ones)
         g_loss.backward()
-        g_opt.step()
+        self.g_opt.step()
         return d_loss.item(), g_loss.item()  # sync, as Keras' logs are
 
-    times = []
-    for i in range(steps + warmup):
-        t = time.perf_counter()
-        step(data[i])
-        if i >= warmup:
-            times.append(time.perf_counter() - t)
-    return times
+    def run(self, steps, warmup=1):
+        """Per-step wall times (s) of `steps` training steps after `warmup`."""
+        times = []
+        for i in range(steps + warmup):
+            t = time.perf_counter()
+            self.step()
+            if i >= warmup:
+                times.append(time.perf_counter() - t)
+        return times
+
+
+def measure(network, batch_size=128, steps=20, warmup=3, threads=None, seed=0, channels_last=False):
+    """Per-step wall times (s) of `steps` training steps of a new `Trainer`
+    after `warmup` steps."""
+    if threads:
+        torch.set_num_threads(threads)
+    trainer = Trainer(network, batch_size, seed, channels_last)
+    return trainer.run(steps, warmup)
 
 
 def matmul_gflops(n=2048, repeats=10):

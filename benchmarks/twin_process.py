@@ -93,6 +93,7 @@ def _serve(conn, threads):
     import torch_twins
 
     torch.set_num_threads(threads)
+    trainers = {}  # kept between runs, as the Keras contestants' models are
     conn.send("ready")
     while True:
         request = conn.recv()
@@ -101,7 +102,11 @@ def _serve(conn, threads):
         kind, kwargs = request
         try:
             if kind == "measure":
-                conn.send(("ok", torch_twins.measure(**kwargs)))
+                steps, warmup = kwargs.pop("steps"), kwargs.pop("warmup")
+                key = tuple(sorted(kwargs.items()))
+                if key not in trainers:
+                    trainers[key] = torch_twins.Trainer(**kwargs)
+                conn.send(("ok", trainers[key].run(steps, warmup)))
             elif kind == "matmul":
                 conn.send(("ok", torch_twins.matmul_gflops(**kwargs)))
             else:
@@ -132,8 +137,13 @@ class TwinProcess(Worker):
             raise RuntimeError(f"PyTorch worker: {value}")
         return value
 
-    def measure(self, network, steps):
-        return self._ask("measure", network=network, steps=steps, channels_last=self.channels_last)
+    def measure(self, network, steps, warmup=3):
+        """Step times (s) of `steps` steps after `warmup`, on this worker's
+        twin of `network` (built on first use, then kept: its weights and
+        optimizer state carry over between calls)."""
+        return self._ask(
+            "measure", network=network, steps=steps, warmup=warmup, channels_last=self.channels_last
+        )
 
     def matmul_gflops(self, n):
         return self._ask("matmul", n=n)

@@ -84,6 +84,9 @@ def test_pytorch_twin_runs_in_its_own_process():
     try:
         times = twin.measure("dcgan", steps=2)
         assert len(times) == 2 and all(t > 0 for t in times)
+        # the twin's model is kept between runs (as the Keras contestants'
+        # are), so a later run needs no warm-up of a new model
+        assert len(twin.measure("dcgan", steps=3, warmup=1)) == 3
         with pytest.raises(RuntimeError, match="PyTorch worker: KeyError"):
             twin.measure("no-such-network", steps=1)
         assert "channels_last" in twin.describe()
@@ -169,3 +172,27 @@ def test_suite_summary_reports_median_spread_and_jitter():
     assert s["median_ms"] == pytest.approx(105.0)
     assert s["spread"] == pytest.approx(1.1)
     assert s["jitter_p90_p10"] == pytest.approx(1.5)  # two runs with one slow step in ten
+
+
+def test_timed_runs_interleave_blocks_of_equal_duration():
+    """The framework comparison's protocol: a discarded warm-up round, runs
+    of about the same wall time for every contestant (a faster one runs more
+    steps), each run in blocks interleaved across contestants."""
+    step_s = {"fast": 0.01, "slow": 0.04, "slowest": 1.0}
+    calls = []
+
+    def measure(name, steps, warmup):
+        calls.append((name, steps, warmup))
+        return [step_s[name]] * steps
+
+    names = ["fast", "slow", "slowest"]
+    times, steps_per_run = stats.timed_runs(measure, names, runs=3, run_seconds=0.8, blocks=2)
+    assert calls[:3] == [(name, 5, 3) for name in names]  # warm-up round, not in `times`
+    timed = calls[3:]
+    assert [name for name, _, _ in timed] == names * 6  # 3 runs x 2 blocks, interleaved
+    assert all(warmup == 1 for _, _, warmup in timed)
+    # 0.4 s per block: 40 and 10 steps; the slowest still gets 3 steps a block
+    assert steps_per_run == {"fast": 80, "slow": 20, "slowest": 6}
+    for name in names:
+        assert [len(run) for run in times[name]] == [steps_per_run[name]] * 3
+    assert sum(times["fast"][0]) == pytest.approx(sum(times["slow"][0]))  # equal durations
