@@ -348,9 +348,7 @@ def main():
         default=2,
         help="framework comparison: blocks per run, interleaved across contestants",
     )
-    parser.add_argument(
-        "--runs", type=int, default=7, help="alternating runs per network (issue 5: seven)"
-    )
+    parser.add_argument("--runs", type=int, default=7, help="runs per network (issue 5: seven)")
     parser.add_argument(
         "--variant-runs", type=int, default=3, help="alternating runs per variant configuration"
     )

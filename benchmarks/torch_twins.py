@@ -128,15 +128,6 @@ class Trainer:
         return times
 
 
-def measure(network, batch_size=128, steps=20, warmup=3, threads=None, seed=0, channels_last=False):
-    """Per-step wall times (s) of `steps` training steps of a new `Trainer`
-    after `warmup` steps."""
-    if threads:
-        torch.set_num_threads(threads)
-    trainer = Trainer(network, batch_size, seed, channels_last)
-    return trainer.run(steps, warmup)
-
-
 def matmul_gflops(n=2048, repeats=10):
     """float32 matmul throughput through PyTorch (median of `repeats`)."""
     a, b = torch.rand(n, n), torch.rand(n, n)

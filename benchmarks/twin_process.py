@@ -156,12 +156,22 @@ class TwinProcess(Worker):
         return ", ".join(parts)
 
 
+TWINS = ("pytorch", "pytorch_tuned")
+
+
+def start_twin(name):
+    """The worker process of the twin configuration `name` (one of `TWINS`)."""
+    if name == "pytorch":
+        return TwinProcess()
+    if name == "pytorch_tuned":
+        return TwinProcess(preload=find_tcmalloc(), channels_last=True)
+    raise ValueError(f"unknown twin {name!r}; expected one of {TWINS}")
+
+
 def start_twins():
     """{"pytorch": ..., "pytorch_tuned": ...} worker processes; {} without torch."""
     import importlib.util
 
     if importlib.util.find_spec("torch") is None:
         return {}
-    twins = {"pytorch": TwinProcess()}
-    twins["pytorch_tuned"] = TwinProcess(preload=find_tcmalloc(), channels_last=True)
-    return twins
+    return {name: start_twin(name) for name in TWINS}
