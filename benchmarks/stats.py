@@ -49,6 +49,9 @@ def timed_runs(measure, names, runs, run_seconds=4.0, blocks=2, min_block_steps=
       every contestant, then block 2, ...), each after one untimed step, so
       a contestant's run r spans the same stretch of time as everyone
       else's run r.
+    - The order of the contestants rotates by one every run (run r starts
+      with contestant r mod n), so none always follows the same neighbour
+      or always comes first after the previous run.
 
     Returns ({name: [step times of run 1, ...]}, {name: steps per run})."""
     step_s = {name: statistics.median(measure(name, 5, 3)) for name in names}
@@ -56,10 +59,12 @@ def timed_runs(measure, names, runs, run_seconds=4.0, blocks=2, min_block_steps=
         name: max(min_block_steps, math.ceil(run_seconds / blocks / step_s[name])) for name in names
     }
     times = {name: [] for name in names}
-    for _ in range(runs):
+    names = list(names)
+    for r in range(runs):
         for name in names:
             times[name].append([])
+        order = names[r % len(names) :] + names[: r % len(names)]
         for _ in range(blocks):
-            for name in names:
+            for name in order:
                 times[name][-1].extend(measure(name, per_block[name], 1))
     return times, {name: per_block[name] * blocks for name in names}

@@ -18,7 +18,15 @@ taps * filters) matrix, followed by a sum of shifted slices; its gradients
 are matrix products as well. Convolution kernels vectorize over output
 channels and run far below the machine's peak for so few.
 
-Both regroup sums only, so results agree to float rounding (~1e-6
+Convolutions with a bias, bias gradient apart. Keras adds a convolution's
+bias with TensorFlow's `BiasAdd`, whose gradient op `BiasAddGrad`
+TensorFlow's oneDNN graph pass merges with the kernel gradient into one
+`Conv2DBackpropFilterWithBias`; for a convolution over few input channels
+(a discriminator's first layer on grayscale images) that merged op takes
+~3x as long as the two apart. The same layer with the bias gradient
+computed as a `Sum` (`backend.bias_add`) keeps them apart.
+
+All three regroup sums only, so results agree to float rounding (~1e-6
 relative): the layer, its config, its variables and saved files do not
 change. Figures per layer shape: `benchmarks/conv_transpose.py`,
 `benchmarks/NOTES.md`.
@@ -26,7 +34,8 @@ change. Figures per layer shape: `benchmarks/conv_transpose.py`,
 - `conv_transpose(x, kernel, strides, padding)`, `gemm_conv(x, kernel,
   padding)`: the ops (channels-last 2D).
 - `accelerate(model)`: makes every supported layer of a model (nested models
-  included) use them; `GANModel.compile(fast_layers=...)` does this for its
+  included) use them (`bias=True`: other `Conv2D` layers with a bias use
+  `backend.bias_add`); `GANModel.compile(fast_layers=...)` does this for its
   generator and discriminator.
 - `restore(model)`: back to Keras' own implementation.
 """
@@ -50,6 +59,7 @@ __all__ = [
     "restore",
     "subpixel_conv_transpose",
     "supports",
+    "supports_bias",
     "supports_conv",
 ]
 
@@ -245,19 +255,21 @@ def _gemm_conv_forward(x, kernel, padding):
     return y
 
 
+def _keras_conv2d(layer) -> bool:
+    """A `Conv2D` computing with Keras' own `call` and `convolution_op`."""
+    return type(layer) is keras.layers.Conv2D or (
+        isinstance(layer, keras.layers.Conv2D)
+        and type(layer).call is keras.layers.Conv2D.call
+        and type(layer).convolution_op is keras.layers.Conv2D.convolution_op
+    )
+
+
 def supports_conv(layer) -> bool:
     """Whether `layer` is a `Conv2D` this module computes (`gemm_conv`):
     Keras' own `call` and `convolution_op`, channels-last, stride 1, no
     dilation, one group, a kernel larger than 1x1, at most
     `MAX_CONV_FILTERS` output channels."""
-    return (
-        type(layer) is keras.layers.Conv2D
-        or (
-            isinstance(layer, keras.layers.Conv2D)
-            and type(layer).call is keras.layers.Conv2D.call
-            and type(layer).convolution_op is keras.layers.Conv2D.convolution_op
-        )
-    ) and (
+    return _keras_conv2d(layer) and (
         layer.data_format == "channels_last"
         and tuple(layer.strides) == (1, 1)
         and tuple(layer.dilation_rate) == (1, 1)
@@ -278,18 +290,38 @@ def _fast_conv_call(self, inputs):
     return outputs
 
 
-_OURS = (_fast_call, _fast_conv_call)
+def supports_bias(layer) -> bool:
+    """Whether `layer` is a `Conv2D` whose bias this module adds with
+    `backend.bias_add` (bias gradient apart from the kernel gradient):
+    Keras' own `call` and `convolution_op`, channels-last, with a bias."""
+    return _keras_conv2d(layer) and layer.data_format == "channels_last" and layer.use_bias
+
+
+def _bias_conv_call(self, inputs):
+    """`Conv2D.call` with the bias added by `backend.bias_add`."""
+    outputs = self.convolution_op(inputs, self.kernel)
+    outputs = backend.bias_add(outputs, ops.cast(self.bias, outputs.dtype))
+    if self.activation is not None:
+        return self.activation(outputs)
+    return outputs
+
+
+_OURS = (_fast_call, _fast_conv_call, _bias_conv_call)
 
 
 def is_accelerated(layer) -> bool:
     return _call_override.installed(layer) in _OURS
 
 
-def accelerate(model, conv_transpose: bool = True, conv: bool = True) -> list[str]:
+def accelerate(
+    model, conv_transpose: bool = True, conv: bool = True, bias: bool = True
+) -> list[str]:
     """Makes the supported layers of `model` (nested models included) use
     this module: `Conv2DTranspose` layers (`supports`) use `conv_transpose`
     when `conv_transpose`, few-filter `Conv2D` layers (`supports_conv`) use
-    `gemm_conv` when `conv`. Returns the names of the accelerated layers.
+    `gemm_conv` when `conv`, other `Conv2D` layers with a bias
+    (`supports_bias`) add it with `backend.bias_add` when `bias`. Returns the
+    names of the accelerated layers.
     The layers' class, config and weights are untouched (saved files load
     anywhere); only this Python object computes differently. Call before the
     model's functions are traced; layers accelerated before but not chosen
@@ -300,6 +332,8 @@ def accelerate(model, conv_transpose: bool = True, conv: bool = True) -> list[st
             _call_override.install(layer, _fast_call)
         elif conv and supports_conv(layer):
             _call_override.install(layer, _fast_conv_call)
+        elif bias and supports_bias(layer):
+            _call_override.install(layer, _bias_conv_call)
         else:
             _call_override.remove(layer, _OURS)
             continue

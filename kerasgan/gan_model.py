@@ -417,7 +417,10 @@ class GANModel(keras.Model):
         self.fast_layer_names = []
         for network in (self.generator, self.discriminator):
             self.fast_layer_names += fast_conv.accelerate(
-                network, conv_transpose=transposed, conv=fast_layers is not False
+                network,
+                conv_transpose=transposed,
+                conv=fast_layers is not False,
+                bias=fused_norm,  # oneDNN's merged bias + kernel gradient: graphs only
             )
             if fused_norm:
                 self.fast_layer_names += fast_norm.accelerate(network)

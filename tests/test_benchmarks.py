@@ -177,7 +177,8 @@ def test_suite_summary_reports_median_spread_and_jitter():
 def test_timed_runs_interleave_blocks_of_equal_duration():
     """The framework comparison's protocol: a discarded warm-up round, runs
     of about the same wall time for every contestant (a faster one runs more
-    steps), each run in blocks interleaved across contestants."""
+    steps), each run in blocks interleaved across contestants, the order
+    rotating by one contestant every run."""
     step_s = {"fast": 0.01, "slow": 0.04, "slowest": 1.0}
     calls = []
 
@@ -189,7 +190,9 @@ def test_timed_runs_interleave_blocks_of_equal_duration():
     times, steps_per_run = stats.timed_runs(measure, names, runs=3, run_seconds=0.8, blocks=2)
     assert calls[:3] == [(name, 5, 3) for name in names]  # warm-up round, not in `times`
     timed = calls[3:]
-    assert [name for name, _, _ in timed] == names * 6  # 3 runs x 2 blocks, interleaved
+    # 3 runs x 2 blocks, interleaved; run r starts with contestant r
+    rotated = [names, ["slow", "slowest", "fast"], ["slowest", "fast", "slow"]]
+    assert [name for name, _, _ in timed] == [n for order in rotated for n in order * 2]
     assert all(warmup == 1 for _, _, warmup in timed)
     # 0.4 s per block: 40 and 10 steps; the slowest still gets 3 steps a block
     assert steps_per_run == {"fast": 80, "slow": 20, "slowest": 6}

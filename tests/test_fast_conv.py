@@ -1,6 +1,7 @@
-"""Sub-pixel transposed convolutions (`kerasgan.fast_conv`): the same function,
-gradients and second-order gradients as Keras' `Conv2DTranspose`, and a
-GANModel that uses them trains like one that does not."""
+"""`kerasgan.fast_conv` (sub-pixel transposed convolutions, few-filter
+convolutions as matrix products, bias gradients apart from kernel gradients):
+the same function, gradients and second-order gradients as Keras' layers, and
+a GANModel that uses them trains like one that does not."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from kerasgan import fast_conv
 
 # the default DCGAN's batch normalizations (generator, discriminator)
 BN_LAYERS = ["project_bn", "up1_bn", "down2_bn"]
+# its layers computed differently without XLA ("auto"): the batch norms and
+# the discriminator's first convolution (the only one with a bias)
+GRAPH_LAYERS = ["project_bn", "up1_bn", "down1", "down2_bn"]
+# all forms (fast_layers=True): the sub-pixel up1 as well
+ALL_LAYERS = ["up1", *GRAPH_LAYERS]
 
 CASES = list(
     itertools.product(
@@ -129,7 +135,7 @@ def test_ganmodel_uses_it_and_trains_like_keras(jit):
         assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is fast
         assert not fast_conv.is_accelerated(gan.generator.get_layer("up2"))  # 1 channel
         assert gan.get_compile_config()["fast_layers"] is fast
-        assert gan.fast_layer_names == (["up1", *BN_LAYERS] if fast else [])
+        assert gan.fast_layer_names == (ALL_LAYERS if fast else [])
         history = gan.fit(images, batch_size=32, epochs=2, verbose=0, shuffle=False)
         results.append((history.history, [w.numpy() for w in gan.generator.weights]))
     (h_fast, w_fast), (h_ref, w_ref) = results
@@ -194,8 +200,8 @@ def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp
     assert gan.jit_compile is xla_faster
     # sub-pixel transposed convolutions exactly when the step is XLA-compiled
     assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is xla_faster
-    # fused batch norm exactly when it is not
-    assert gan.fast_layer_names == (["up1"] if xla_faster else BN_LAYERS)
+    # fused batch norm and bias gradients apart exactly when it is not
+    assert gan.fast_layer_names == (["up1"] if xla_faster else GRAPH_LAYERS)
     config = gan.get_compile_config()
     assert config["jit_compile"] == "auto" and config["fast_layers"] == "auto"
     gan.save(tmp_path / "gan.keras")
@@ -207,12 +213,13 @@ def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp
     gan.compile(jit_compile=True, fast_layers=False)
     assert gan.jit_compile is True and gan.fast_layer_names == []
     gan.compile(jit_compile=False, fast_layers=True)
-    assert gan.jit_compile is False and gan.fast_layer_names == ["up1", *BN_LAYERS]
+    assert gan.jit_compile is False and gan.fast_layer_names == ALL_LAYERS
 
 
 def test_compile_auto_rewrites_a_to_image_conv_in_both_modes():
     """The keras.io-style generator ends in Conv2D(1, 7): rewritten with and
-    without XLA; its 128-filter transposed convolutions only with XLA."""
+    without XLA; its 128-filter transposed convolutions only with XLA, the
+    discriminator's convolution with a bias only without."""
     z = keras.Input((16,))
     x = keras.layers.Dense(7 * 7 * 32)(z)
     x = keras.layers.Reshape((7, 7, 32))(x)
@@ -220,12 +227,12 @@ def test_compile_auto_rewrites_a_to_image_conv_in_both_modes():
     x = keras.layers.Conv2D(1, 7, padding="same", activation="tanh", name="to_image")(x)
     generator = keras.Model(z, x)
     images = keras.Input((14, 14, 1))
-    y = keras.layers.Conv2D(16, 4, strides=2, padding="same")(images)
+    y = keras.layers.Conv2D(16, 4, strides=2, padding="same", name="d_conv")(images)
     y = keras.layers.Flatten()(y)
     discriminator = keras.Model(images, keras.layers.Dense(1)(y))
     gan = kerasgan.create("dcgan", generator=generator, discriminator=discriminator, seed=0)
     gan.compile(jit_compile=False)
-    assert gan.fast_layer_names == ["to_image"]
+    assert gan.fast_layer_names == ["to_image", "d_conv"]
     history = gan.fit(np.zeros((16, 14, 14, 1), "float32"), batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["g_loss"]).all()
     gan.compile(jit_compile=True)
@@ -298,10 +305,123 @@ def test_accelerate_few_filter_convs_only():
     model = keras.Model(inputs, x)
     images = np.random.default_rng(1).normal(size=(2, 12, 12, 16)).astype("float32")
     before = model(images).numpy()
-    assert fast_conv.accelerate(model) == ["up", "to_image"]
+    assert fast_conv.accelerate(model, bias=False) == ["up", "to_image"]
     assert _rel(model(images), before) < 1e-5
     # without the transposed-convolution rewrite, an accelerated one is restored
-    assert fast_conv.accelerate(model, conv_transpose=False) == ["to_image"]
+    assert fast_conv.accelerate(model, conv_transpose=False, bias=False) == ["to_image"]
     assert not fast_conv.is_accelerated(model.get_layer("up"))
-    assert fast_conv.accelerate(model, conv_transpose=False, conv=False) == []
+    assert fast_conv.accelerate(model, conv_transpose=False, conv=False, bias=False) == []
     np.testing.assert_array_equal(model(images).numpy(), before)
+
+
+BIAS_CASES = [
+    # (input channels, filters, kernel, strides, padding, dilation, activation)
+    (1, 8, 4, 2, "same", 1, "leaky_relu"),  # a discriminator's first layer
+    (11, 8, 4, 2, "same", 1, None),  # ... with 10 label channels (cgan)
+    (4, 16, 3, 1, "valid", 1, "tanh"),
+    (3, 6, 3, 1, "same", 2, None),
+]
+
+
+def _bias_layer_grads(layer, x):
+    """Output, and first and second-order gradients (a gradient penalty) of
+    `layer` on `x` with respect to its input and its weights."""
+    if not layer.built:
+        layer.build(x.shape)
+    weights = [layer.kernel, layer.bias]
+    with tf.GradientTape(persistent=True) as outer:
+        outer.watch(x)
+        with tf.GradientTape(persistent=True) as inner:
+            inner.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.sin(y))
+        gx = inner.gradient(loss, x)
+        gk, gb = inner.gradient(loss, weights)
+        penalty = tf.reduce_sum(gx**2)
+    return [y, gx, gk, gb, *outer.gradient(penalty, weights)]
+
+
+@pytest.mark.parametrize("cin,filters,kernel,strides,padding,dilation,activation", BIAS_CASES)
+def test_bias_form_same_values_and_gradients_as_keras(
+    cin, filters, kernel, strides, padding, dilation, activation
+):
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.Conv2D(
+        filters,
+        kernel,
+        strides=strides,
+        padding=padding,
+        dilation_rate=dilation,
+        activation=activation,
+        bias_initializer="random_normal",
+    )
+    x = tf.constant(np.random.default_rng(1).normal(size=(3, 12, 10, cin)).astype("float32"))
+    ref = _bias_layer_grads(layer, x)
+    assert fast_conv.supports_bias(layer) and not fast_conv.is_accelerated(layer)
+    fast_conv.accelerate(layer, conv=False)
+    assert fast_conv.is_accelerated(layer)
+    ours = _bias_layer_grads(layer, x)
+    names = ["output", "dx", "dkernel", "dbias", "d2kernel", "d2bias"]
+    for name, a, b in zip(names, ours, ref):
+        assert a is not None and b is not None, name
+        assert _rel(a, b) < 1e-5, name
+
+
+def test_bias_form_keeps_the_bias_gradient_apart_from_the_kernel_gradient():
+    """What the form is for: no `BiasAddGrad` in the traced gradient (which
+    TensorFlow's oneDNN pass would merge with the kernel gradient into the
+    slow `Conv2DBackpropFilterWithBias`), the forward still one `BiasAdd`
+    after the convolution (which TensorFlow fuses into it)."""
+    layer = keras.layers.Conv2D(8, 4, strides=2, padding="same")
+    layer.build((None, 8, 8, 1))
+
+    def op_types(accelerated):
+        if accelerated:
+            fast_conv.accelerate(layer)
+        else:
+            fast_conv.restore(layer)
+
+        @tf.function
+        def step(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(layer(x))
+            return tape.gradient(loss, layer.trainable_variables)
+
+        graph = step.get_concrete_function(tf.TensorSpec((2, 8, 8, 1))).graph
+        return {op.type for op in graph.get_operations()}
+
+    keras_ops, ours = op_types(False), op_types(True)
+    assert {"BiasAdd", "BiasAddGrad", "Conv2DBackpropFilter"} <= keras_ops
+    assert {"BiasAdd", "Conv2DBackpropFilter", "Sum"} <= ours
+    assert "BiasAddGrad" not in ours
+
+
+def test_bias_form_mixed_bfloat16_sums_in_float32():
+    """Under mixed_bfloat16 the bias gradient is summed in float32: it agrees
+    with the float32 layer's. (TensorFlow's own bfloat16 `BiasAddGrad` on CPU
+    sums in bfloat16 and stalls: over these 4096 positions every entry came
+    out 256 instead of ~3900.)"""
+    x = tf.constant(np.random.default_rng(0).normal(size=(64, 16, 16, 1)).astype("float32"))
+    keras.utils.set_random_seed(0)
+    reference = keras.layers.Conv2D(16, 4, strides=2, padding="same")
+    ref = _bias_layer_grads(reference, x)[:4]
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = keras.layers.Conv2D(16, 4, strides=2, padding="same")
+        layer.build(x.shape)
+        layer.set_weights(reference.get_weights())
+        fast_conv.accelerate(layer)
+        ours = _bias_layer_grads(layer, x)[:4]
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert ours[0].dtype == "bfloat16"
+    assert ours[3].dtype == "float32"  # the bias variable's gradient
+    for name, a, b in zip(["output", "dx", "dkernel", "dbias"], ours, ref):
+        assert _rel(tf.cast(a, "float32"), b) < 2e-2, name
+
+
+def test_bias_form_skips_layers_without_bias_or_channels_first():
+    assert not fast_conv.supports_bias(keras.layers.Conv2D(8, 3, use_bias=False))
+    assert not fast_conv.supports_bias(keras.layers.Conv2D(8, 3, data_format="channels_first"))
+    assert not fast_conv.supports_bias(keras.layers.Conv2DTranspose(8, 3))
+    assert not fast_conv.supports_bias(keras.layers.Dense(8))

@@ -14,6 +14,7 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded by CI
     )
 
 from kerasgan.backend.tensorflow import (  # noqa: E402
+    bias_add,
     conv_transpose_with_native_gradients,
     conv_with_gemm_gradients,
     cpu_flags,
@@ -29,6 +30,7 @@ from kerasgan.backend.tensorflow import (  # noqa: E402
 )
 
 __all__ = [
+    "bias_add",
     "conv_transpose_with_native_gradients",
     "conv_with_gemm_gradients",
     "cpu_flags",

@@ -225,6 +225,32 @@ def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_lef
     return op(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))
 
 
+def bias_add(x, bias):
+    """`x + bias` over the last axis (a channels-last layer's bias), with the
+    bias gradient as a plain sum of the output gradient.
+
+    The forward op is TensorFlow's `BiasAdd`, as in Keras' own layers, so
+    TensorFlow still fuses it into the convolution before it. The gradient
+    is the same sum, computed by `Sum` instead of `BiasAddGrad`: TensorFlow's
+    oneDNN graph pass merges a `BiasAddGrad` with the kernel gradient of the
+    convolution before it into one `Conv2DBackpropFilterWithBias`, which on a
+    convolution over few input channels (a discriminator's first layer on
+    1-channel images) takes ~3x as long as the two ops apart (measured:
+    benchmarks/NOTES.md). Half-precision gradients are summed in float32.
+    Made of differentiable ops, so second-order gradients work."""
+
+    @tf.custom_gradient
+    def op(x, bias):
+        def grad(dy):
+            wide = dy if dy.dtype in (tf.float32, tf.float64) else tf.cast(dy, tf.float32)
+            db = tf.reduce_sum(wide, axis=list(range(dy.shape.rank - 1)))
+            return dy, tf.cast(db, bias.dtype)
+
+        return tf.nn.bias_add(x, bias), grad
+
+    return op(tf.convert_to_tensor(x), tf.convert_to_tensor(bias))
+
+
 def fused_batch_norm_training(x, gamma, beta, epsilon: float):
     """Training-mode batch normalization of a channels-last rank-4 `x` as one
     fused TensorFlow op (`FusedBatchNormV3`, oneDNN on CPU; its gradient and
