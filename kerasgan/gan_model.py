@@ -355,14 +355,18 @@ class GANModel(keras.Model):
                 (`kerasgan.fast_conv`: no multiplications by the zeros the
                 standard form inserts; about twice as fast under XLA on CPU),
                 stride-1 `Conv2D` with at most 4 output channels (a to-image
-                layer) as matrix products (0.4-0.5x the time), and
-                `BatchNormalization` in training as one fused op
+                layer) as matrix products (0.4-0.5x the time), other
+                `Conv2D` with a bias with its gradient kept apart from the
+                kernel gradient (`backend.bias_add`: TensorFlow's oneDNN
+                pass merges the two into one slow op; a DCGAN step 0.98x),
+                and `BatchNormalization` in training as one fused op
                 (`kerasgan.fast_norm`, 0.4x). `fast_layer_names` lists the
                 rewritten layers. `False`: Keras' implementation everywhere;
-                `True`: all three. `"auto"`: each where it measured faster -
-                the `Conv2D` form always, the transposed one only under XLA
-                (without XLA TensorFlow's own kernel skips the zeros), the
-                fused batch norm only without XLA (XLA fuses it itself).
+                `True`: all four. `"auto"`: each where it measured faster -
+                the few-filter `Conv2D` form always, the transposed one only
+                under XLA (without XLA TensorFlow's own kernel skips the
+                zeros), the bias and batch-norm forms only without XLA (XLA
+                neither merges the one nor leaves the other unfused).
         """
         for key in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics"):
             if key in kwargs:
