@@ -118,6 +118,7 @@ def test_targets_are_checked_against_the_figures():
                 "pytorch": {"spread": 1.04},
                 "pytorch_tuned": {"spread": 1.06},
             },
+            "kerasio": {"kerasgan": {"spread": 1.05}},
         },
         "ratios": {
             "dcgan": {
@@ -125,7 +126,15 @@ def test_targets_are_checked_against_the_figures():
                 "kerasgan/pytorch_tuned": 0.95,
                 "kerasgan/minimal_keras_same_mode": 1.0,
                 "kerasgan_keras_ops/minimal_keras": 1.03,
-            }
+            },
+            # the suite's own report: per-run ratios beside the ratio of medians
+            "kerasio": {
+                "kerasgan/minimal_keras_same_mode": 1.0,
+                "kerasgan/minimal_keras_same_mode (paired)": 1.03,
+                "kerasgan_keras_ops/minimal_keras": 1.03,
+                "kerasgan_keras_ops/minimal_keras (paired)": 1.01,
+                "minimal_keras_again/minimal_keras (paired)": 1.02,
+            },
         },
         "variants": [
             {
@@ -135,10 +144,19 @@ def test_targets_are_checked_against_the_figures():
                 "fraction_of_peak": 0.61,
             },
             {"variant": "dcgan", "jit_compile": True, "policy": "float32", "fraction_of_peak": 0.5},
+            # against the peak measured beside its runs where the suite has it
+            {
+                "variant": "lsgan",
+                "jit_compile": False,
+                "policy": "float32",
+                "fraction_of_peak": 0.61,
+                "fraction_of_peak_beside": 0.59,
+            },
         ],
         "input_pipeline": {"stall_fraction": 0.03},
     }
-    met = {t["target"]: t["met"] for t in suite.check_targets(report)}
+    targets = suite.check_targets(report)
+    met = {t["target"]: t["met"] for t in targets}
     assert met == {
         "dcgan: kerasgan / pytorch <= 0.9 (median)": True,
         "dcgan: kerasgan spread <= pytorch spread": False,
@@ -146,9 +164,32 @@ def test_targets_are_checked_against_the_figures():
         "dcgan: kerasgan spread <= pytorch_tuned spread": True,
         "dcgan: kerasgan/minimal_keras_same_mode <= 1.02": True,
         "dcgan: kerasgan_keras_ops/minimal_keras <= 1.02": False,
+        "kerasio: kerasgan/minimal_keras_same_mode <= 1.02": False,
+        "kerasio: kerasgan_keras_ops/minimal_keras <= 1.02": True,
         "dcgan default networks, XLA off (auto): >= 60% of the matmul peak": True,
+        "lsgan default networks, XLA off (auto): >= 60% of the matmul peak": False,
         "input pipeline stall < 2% of step": False,
     }
+    measured = {t["target"]: t["measured"] for t in targets}
+    overhead = measured["kerasio: kerasgan_keras_ops/minimal_keras <= 1.02"]
+    assert overhead.startswith("1.010") and "1.030" in overhead and "twice: 1.020" in overhead
+    assert (
+        "61.0% of the suite's start peak"
+        in measured["lsgan default networks, XLA off (auto): >= 60% of the matmul peak"]
+    )
+
+
+def test_paired_ratio_cancels_drift_shared_by_a_run():
+    # runs drift by 20%; per-run ratios 1.01, 0.955, 1.042: the median of
+    # those is 1.01, while the ratio of the two medians (105 / 110) mixes
+    # a's second run with b's third stretch of time
+    a = [101.0, 105.0, 125.0]
+    b = [100.0, 110.0, 120.0]
+    assert stats.paired_ratio(a, b) == pytest.approx(1.01)
+    assert stats.paired_ratio(b, a) == pytest.approx(1 / 1.01)
+    assert stats.paired_ratio([100.0, 100.0], [100.0, 100.0]) == 1.0
+    with pytest.raises(ValueError):
+        stats.paired_ratio([1.0, 2.0], [1.0])
 
 
 def test_spread_summary_separates_drift_from_jitter():
