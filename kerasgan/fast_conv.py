@@ -15,8 +15,11 @@ Few-filter convolutions as matrix products. A stride-1 `Conv2D` with 1-4
 output channels (the layer that makes the image) is one product of the
 input, as a (pixels, channels) matrix, with the kernel as a (channels,
 taps * filters) matrix, followed by a sum of shifted slices; its gradients
-are matrix products as well. Convolution kernels vectorize over output
-channels and run far below the machine's peak for so few.
+are matrix products as well. A `Conv2DTranspose` with 1-4 output channels
+is the same product followed by adding each tap's slice into its output
+phase (`gemm_conv_transpose`; TensorFlow's own gradients). Convolution
+kernels vectorize over output channels and run far below the machine's
+peak for so few.
 
 Convolutions with a bias, bias gradient apart. Keras adds a convolution's
 bias with TensorFlow's `BiasAdd`, whose gradient op `BiasAddGrad`
@@ -55,23 +58,30 @@ __all__ = [
     "accelerate",
     "conv_transpose",
     "gemm_conv",
+    "gemm_conv_transpose",
     "is_accelerated",
     "restore",
     "subpixel_conv_transpose",
     "supports",
     "supports_bias",
     "supports_conv",
+    "supports_few_filters",
 ]
 
 #: Stride-1 `Conv2D` layers with at most this many output channels use
 #: `gemm_conv` (measured on the forward + input + kernel gradients: 0.4-0.5x
 #: the time for 1 output channel, 0.8-0.95x for 3 without XLA, 2x *slower*
-#: for 8 without XLA; with XLA 0.23-0.6x up to 8 channels).
+#: for 8 without XLA; with XLA 0.23-0.6x up to 8 channels), and
+#: `Conv2DTranspose` layers `gemm_conv_transpose` (4x4 stride 2, forward +
+#: gradients: 0.4-0.75x for 1 or 3 output channels without XLA, 0.7-0.9x
+#: with XLA; 8 channels 1.2x *slower* without XLA).
 MAX_CONV_FILTERS = 4
 
-#: Layers with fewer output channels keep Keras' implementation: with so few
-#: channels the s*s small convolutions cost more than the zero-dilated one
-#: (measured: 3 output channels, 14x14 -> 28x28, 27.8 vs 7.6 ms forward).
+#: Strided `Conv2DTranspose` layers with at least this many output channels
+#: use the sub-pixel form (`conv_transpose`); with fewer the s*s small
+#: convolutions cost more than the zero-dilated one (measured: 3 output
+#: channels, 14x14 -> 28x28, 27.8 vs 7.6 ms forward); up to
+#: `MAX_CONV_FILTERS` use `gemm_conv_transpose`.
 MIN_FILTERS = 16
 
 
@@ -183,6 +193,73 @@ def subpixel_conv_transpose(x, kernel, strides, padding="valid"):
     return y
 
 
+def gemm_conv_transpose(x, kernel, strides, padding="valid"):
+    """`keras.ops.conv_transpose` for channels-last 2D inputs, dilation 1 and
+    no `output_padding`, for very few output channels: the forward pass as
+    one matrix product over the input channels, `x @ W` with `W` the kernel
+    as `(in, kh * kw * out)`, whose taps are then added into the output
+    phase by phase (shifted slices, interleaved); the backward pass with
+    TensorFlow's own gradients of a transposed convolution, as in
+    `conv_transpose`. Transposed-convolution kernels vectorize over output
+    channels and run far below the machine's peak for an image's 1 or 3.
+
+    Args:
+        x: `(batch, height, width, in_channels)` with static height, width.
+        kernel: `(kh, kw, out_channels, in_channels)` (Keras' layout).
+        strides: an int or `(sh, sw)`.
+        padding: "same" or "valid".
+    """
+    sh, sw = (strides, strides) if isinstance(strides, int) else tuple(strides)
+    return backend.conv_transpose_with_native_gradients(
+        lambda x, kernel: _gemm_conv_transpose_forward(x, kernel, (sh, sw), padding),
+        x,
+        kernel,
+        (sh, sw),
+        padding,
+    )
+
+
+def _gemm_conv_transpose_forward(x, kernel, strides, padding):
+    padding = _check_padding(padding)
+    sh, sw = strides
+    kh, kw, filters, channels = kernel.shape
+    batch, n_h, n_w = _static_input(x, "gemm_conv_transpose")
+    out_h, out_w = _output_length(n_h, kh, sh, padding), _output_length(n_w, kw, sw, padding)
+    p_h, p_w = _pad_before(n_h, kh, sh, padding), _pad_before(n_w, kw, sw, padding)
+    # z[..., i, j, o]: what input pixel (a, b) sends through tap (i, j) to
+    # output (a * sh + i - p_h, b * sw + j - p_w), channel o
+    wmat = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (channels, kh * kw * filters))
+    z = ops.matmul(ops.reshape(x, (-1, channels)), wmat)
+    z = ops.reshape(z, (batch, n_h, n_w, kh, kw, filters))
+    # Output row r = a * sh + i before cropping has phase i % sh and index
+    # a + i // sh on that phase's grid of n_h + taps_h - 1 rows.
+    taps_h, taps_w = math.ceil(kh / sh), math.ceil(kw / sw)
+    phase_rows = []
+    for pi in range(sh):
+        phase_cols = []
+        for pj in range(sw):
+            acc = None
+            for i in range(pi, kh, sh):
+                for j in range(pj, kw, sw):
+                    mi, mj = i // sh, j // sw
+                    part = ops.pad(
+                        z[:, :, :, i, j, :],
+                        [[0, 0], [mi, taps_h - 1 - mi], [mj, taps_w - 1 - mj], [0, 0]],
+                    )
+                    acc = part if acc is None else ops.add(acc, part)
+            if acc is None:  # a kernel smaller than the stride: nothing reaches this phase
+                acc = ops.pad(
+                    ops.zeros_like(z[:, :, :, 0, 0, :]),
+                    [[0, 0], [0, taps_h - 1], [0, taps_w - 1], [0, 0]],
+                )
+            phase_cols.append(acc)
+        phase_rows.append(ops.stack(phase_cols, axis=3))  # (b, g_h, g_w, sw, f)
+    y = ops.stack(phase_rows, axis=2)  # (b, g_h, sh, g_w, sw, f)
+    g_h, g_w = n_h + taps_h - 1, n_w + taps_w - 1
+    y = ops.reshape(y, (batch, g_h * sh, g_w * sw, filters))
+    return y[:, p_h : p_h + out_h, p_w : p_w + out_w, :]
+
+
 def supports(layer) -> bool:
     """Whether `layer` is a `Conv2DTranspose` this module computes: Keras'
     own `call`, channels-last, stride > 1, no dilation, no output_padding,
@@ -197,6 +274,31 @@ def supports(layer) -> bool:
         and max(layer.strides) > 1
         and layer.filters >= MIN_FILTERS
     )
+
+
+def supports_few_filters(layer) -> bool:
+    """Whether `layer` is a `Conv2DTranspose` this module computes with
+    `gemm_conv_transpose`: as `supports` but with at most `MAX_CONV_FILTERS`
+    output channels (the layer that makes the image), any stride."""
+    return (
+        isinstance(layer, keras.layers.Conv2DTranspose)
+        and type(layer).call is keras.layers.Conv2DTranspose.call
+        and layer.data_format == "channels_last"
+        and tuple(layer.dilation_rate) == (1, 1)
+        and layer.output_padding is None
+        and layer.padding in ("same", "valid")
+        and layer.filters <= MAX_CONV_FILTERS
+    )
+
+
+def _gemm_transpose_call(self, inputs):
+    """`Conv2DTranspose.call` with `gemm_conv_transpose` (same bias and activation)."""
+    outputs = gemm_conv_transpose(inputs, self.kernel, self.strides, self.padding)
+    if self.use_bias:
+        outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
+    if self.activation is not None:
+        return self.activation(outputs)
+    return outputs
 
 
 def _fast_call(self, inputs):
@@ -306,7 +408,7 @@ def _bias_conv_call(self, inputs):
     return outputs
 
 
-_OURS = (_fast_call, _fast_conv_call, _bias_conv_call)
+_OURS = (_fast_call, _fast_conv_call, _gemm_transpose_call, _bias_conv_call)
 
 
 def is_accelerated(layer) -> bool:
@@ -319,7 +421,9 @@ def accelerate(
     """Makes the supported layers of `model` (nested models included) use
     this module: `Conv2DTranspose` layers (`supports`) use `conv_transpose`
     when `conv_transpose`, few-filter `Conv2D` layers (`supports_conv`) use
-    `gemm_conv` when `conv`, other `Conv2D` layers with a bias
+    `gemm_conv` and few-filter `Conv2DTranspose` layers
+    (`supports_few_filters`) `gemm_conv_transpose` when `conv`, other
+    `Conv2D` layers with a bias
     (`supports_bias`) add it with `backend.bias_add` when `bias`. Returns the
     names of the accelerated layers.
     The layers' class, config and weights are untouched (saved files load
@@ -332,6 +436,8 @@ def accelerate(
             _call_override.install(layer, _fast_call)
         elif conv and supports_conv(layer):
             _call_override.install(layer, _fast_conv_call)
+        elif conv and supports_few_filters(layer):
+            _call_override.install(layer, _gemm_transpose_call)
         elif bias and supports_bias(layer):
             _call_override.install(layer, _bias_conv_call)
         else:

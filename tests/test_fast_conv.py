@@ -17,10 +17,13 @@ from kerasgan import fast_conv
 
 # the default DCGAN's batch normalizations (generator, discriminator)
 BN_LAYERS = ["project_bn", "up1_bn", "down2_bn"]
-# its layers computed differently without XLA ("auto"): the batch norms and
-# the discriminator's first convolution (the only one with a bias)
-GRAPH_LAYERS = ["project_bn", "up1_bn", "down1", "down2_bn"]
-# all forms (fast_layers=True): the sub-pixel up1 as well
+# its layers computed differently without XLA ("auto"): the 1-filter
+# transposed convolution up2, the batch norms and the discriminator's first
+# convolution (the only one with a bias)
+GRAPH_LAYERS = ["up2", "project_bn", "up1_bn", "down1", "down2_bn"]
+# with XLA ("auto"): the sub-pixel up1 and up2
+XLA_LAYERS = ["up1", "up2"]
+# all forms (fast_layers=True)
 ALL_LAYERS = ["up1", *GRAPH_LAYERS]
 
 CASES = list(
@@ -38,8 +41,9 @@ def _rel(a, b):
     return np.abs(a - b).max() / (np.abs(b).max() + 1e-6)
 
 
+@pytest.mark.parametrize("form", ["subpixel", "gemm"])
 @pytest.mark.parametrize("kernel,strides,padding,size", CASES)
-def test_same_values_and_gradients_as_keras(kernel, strides, padding, size):
+def test_same_values_and_gradients_as_keras(kernel, strides, padding, size, form):
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(2, *size, 4)).astype("float32"))
     w = tf.constant(rng.normal(size=(kernel, kernel, 3, 4)).astype("float32"))
@@ -55,14 +59,15 @@ def test_same_values_and_gradients_as_keras(kernel, strides, padding, size):
             penalty = tf.reduce_sum(gx**2)  # as in a gradient penalty
         return [y, gx, gw, *outer.gradient(penalty, [x, w])]
 
-    ours = run(fast_conv.conv_transpose)
+    op = fast_conv.conv_transpose if form == "subpixel" else fast_conv.gemm_conv_transpose
+    ours = run(op)
     ref = run(keras.ops.conv_transpose)
     assert ours[0].shape == ref[0].shape
     for name, a, b in zip(["output", "dx", "dkernel", "d2x", "d2kernel"], ours, ref):
         assert _rel(a, b) < 1e-5, name
-    # the differentiable sub-pixel form itself agrees as well
-    plain = fast_conv.subpixel_conv_transpose(x, w, strides, padding)
-    assert _rel(plain, ref[0]) < 1e-5
+    if form == "subpixel":  # the differentiable sub-pixel form itself agrees as well
+        plain = fast_conv.subpixel_conv_transpose(x, w, strides, padding)
+        assert _rel(plain, ref[0]) < 1e-5
 
 
 def test_bad_padding_is_refused():
@@ -90,10 +95,12 @@ def test_accelerate_only_supported_layers_and_restore(tmp_path):
     z = np.random.default_rng(1).normal(size=(3, 8)).astype("float32")
     before = model(z).numpy()
     config = model.get_config()
-    assert fast_conv.accelerate(model) == ["fast", "fast_relu"]
+    assert fast_conv.accelerate(model) == ["fast", "fast_relu", "few_filters"]
     assert fast_conv.is_accelerated(model.get_layer("fast"))
     assert not fast_conv.is_accelerated(model.get_layer("stride1"))  # no zeros to skip
-    assert model.get_layer("few_filters").filters < fast_conv.MIN_FILTERS
+    # too few filters for the sub-pixel form: a matrix product
+    assert model.get_layer("few_filters").filters <= fast_conv.MAX_CONV_FILTERS
+    assert fast_conv.supports_few_filters(model.get_layer("few_filters"))
     assert type(model.get_layer("fast")) is keras.layers.Conv2DTranspose
     assert _rel(model(z), before) < 1e-5
     assert model.get_config() == config
@@ -118,6 +125,14 @@ def test_unsupported_configurations_keep_keras_call():
     ]
     for layer in layers:
         assert not fast_conv.supports(layer), layer.get_config()
+    for layer in [
+        keras.layers.Conv2DTranspose(8, 4, strides=2),  # more than MAX_CONV_FILTERS
+        keras.layers.Conv2DTranspose(1, 4, strides=2, data_format="channels_first"),
+        keras.layers.Conv2DTranspose(1, 4, strides=2, output_padding=1),
+        keras.layers.Conv2DTranspose(1, 4, strides=2, dilation_rate=2),
+    ]:
+        assert not fast_conv.supports_few_filters(layer), layer.get_config()
+    assert fast_conv.supports_few_filters(keras.layers.Conv2DTranspose(3, 5, strides=3))
 
 
 @pytest.mark.parametrize("jit", [True, False])
@@ -133,7 +148,7 @@ def test_ganmodel_uses_it_and_trains_like_keras(jit):
         gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
         gan.compile(jit_compile=jit, fast_layers=fast)
         assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is fast
-        assert not fast_conv.is_accelerated(gan.generator.get_layer("up2"))  # 1 channel
+        assert fast_conv.is_accelerated(gan.generator.get_layer("up2")) is fast  # 1 channel
         assert gan.get_compile_config()["fast_layers"] is fast
         assert gan.fast_layer_names == (ALL_LAYERS if fast else [])
         history = gan.fit(images, batch_size=32, epochs=2, verbose=0, shuffle=False)
@@ -201,7 +216,7 @@ def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp
     # sub-pixel transposed convolutions exactly when the step is XLA-compiled
     assert fast_conv.is_accelerated(gan.generator.get_layer("up1")) is xla_faster
     # fused batch norm and bias gradients apart exactly when it is not
-    assert gan.fast_layer_names == (["up1"] if xla_faster else GRAPH_LAYERS)
+    assert gan.fast_layer_names == (XLA_LAYERS if xla_faster else GRAPH_LAYERS)
     config = gan.get_compile_config()
     assert config["jit_compile"] == "auto" and config["fast_layers"] == "auto"
     gan.save(tmp_path / "gan.keras")
