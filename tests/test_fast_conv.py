@@ -129,7 +129,7 @@ def test_unsupported_configurations_keep_keras_call():
         keras.layers.Conv2DTranspose(8, 4, strides=2),  # more than MAX_CONV_FILTERS
         keras.layers.Conv2DTranspose(1, 4, strides=2, data_format="channels_first"),
         keras.layers.Conv2DTranspose(1, 4, strides=2, output_padding=1),
-        keras.layers.Conv2DTranspose(1, 4, strides=2, dilation_rate=2),
+        keras.layers.Conv2DTranspose(1, 4, dilation_rate=2),
     ]:
         assert not fast_conv.supports_few_filters(layer), layer.get_config()
     assert fast_conv.supports_few_filters(keras.layers.Conv2DTranspose(3, 5, strides=3))
