@@ -238,21 +238,31 @@ def _gemm_conv_transpose_forward(x, kernel, strides, padding):
     for pi in range(sh):
         phase_cols = []
         for pj in range(sw):
-            acc = None
-            for i in range(pi, kh, sh):
-                for j in range(pj, kw, sw):
-                    mi, mj = i // sh, j // sw
-                    part = ops.pad(
-                        z[:, :, :, i, j, :],
-                        [[0, 0], [mi, taps_h - 1 - mi], [mj, taps_w - 1 - mj], [0, 0]],
-                    )
-                    acc = part if acc is None else ops.add(acc, part)
-            if acc is None:  # a kernel smaller than the stride: nothing reaches this phase
-                acc = ops.pad(
-                    ops.zeros_like(z[:, :, :, 0, 0, :]),
-                    [[0, 0], [0, taps_h - 1], [0, taps_w - 1], [0, 0]],
+            parts = [
+                ops.pad(
+                    z[:, :, :, i, j, :],
+                    [
+                        [0, 0],
+                        [i // sh, taps_h - 1 - i // sh],
+                        [j // sw, taps_w - 1 - j // sw],
+                        [0, 0],
+                    ],
                 )
-            phase_cols.append(acc)
+                for i in range(pi, kh, sh)
+                for j in range(pj, kw, sw)
+            ]
+            if not parts:  # a kernel smaller than the stride: nothing reaches this phase
+                parts = [
+                    ops.pad(
+                        ops.zeros_like(z[:, :, :, 0, 0, :]),
+                        [[0, 0], [0, taps_h - 1], [0, taps_w - 1], [0, 0]],
+                    )
+                ]
+            # One reduction, not a chain of adds: TensorFlow's graph optimizer
+            # regroups add chains when shapes are static, so the same model
+            # would round differently in functions traced for a fixed and a
+            # variable batch size.
+            phase_cols.append(parts[0] if len(parts) == 1 else ops.sum(ops.stack(parts), axis=0))
         phase_rows.append(ops.stack(phase_cols, axis=3))  # (b, g_h, g_w, sw, f)
     y = ops.stack(phase_rows, axis=2)  # (b, g_h, sh, g_w, sw, f)
     g_h, g_w = n_h + taps_h - 1, n_w + taps_w - 1
@@ -348,13 +358,13 @@ def _gemm_conv_forward(x, kernel, padding):
     z = ops.pad(
         z, [[0, 0], [top, out_h + kh - 1 - h - top], [left, out_w + kw - 1 - w - left], [0, 0]]
     )
-    y = None
-    for i in range(kh):
-        for j in range(kw):
-            t = (i * kw + j) * filters
-            part = z[:, i : i + out_h, j : j + out_w, t : t + filters]
-            y = part if y is None else ops.add(y, part)
-    return y
+    parts = [
+        z[:, i : i + out_h, j : j + out_w, (i * kw + j) * filters : (i * kw + j + 1) * filters]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    # one reduction, not a chain of adds (see _gemm_conv_transpose_forward)
+    return parts[0] if len(parts) == 1 else ops.sum(ops.stack(parts), axis=0)
 
 
 def _keras_conv2d(layer) -> bool:
