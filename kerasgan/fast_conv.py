@@ -16,8 +16,8 @@ output channels (the layer that makes the image) is one product of the
 input, as a (pixels, channels) matrix, with the kernel as a (channels,
 taps * filters) matrix, followed by a sum of shifted slices; its gradients
 are matrix products as well. A `Conv2DTranspose` with 1-4 output channels
-is the same product followed by adding each tap's slice into its output
-phase (`gemm_conv_transpose`; TensorFlow's own gradients). Convolution
+is the same product followed by a sum of shifted slices that covers every
+output phase at once (`gemm_conv_transpose`; TensorFlow's own gradients). Convolution
 kernels vectorize over output channels and run far below the machine's
 peak for so few.
 
@@ -197,8 +197,9 @@ def gemm_conv_transpose(x, kernel, strides, padding="valid"):
     """`keras.ops.conv_transpose` for channels-last 2D inputs, dilation 1 and
     no `output_padding`, for very few output channels: the forward pass as
     one matrix product over the input channels, `x @ W` with `W` the kernel
-    as `(in, kh * kw * out)`, whose taps are then added into the output
-    phase by phase (shifted slices, interleaved); the backward pass with
+    as `(in, kh * kw * out)`, whose taps are then summed as shifted slices
+    (one per whole-stride shift, each covering every output phase at once)
+    and interleaved into the output; the backward pass with
     TensorFlow's own gradients of a transposed convolution, as in
     `conv_transpose`. Transposed-convolution kernels vectorize over output
     channels and run far below the machine's peak for an image's 1 or 3.
@@ -226,47 +227,30 @@ def _gemm_conv_transpose_forward(x, kernel, strides, padding):
     batch, n_h, n_w = _static_input(x, "gemm_conv_transpose")
     out_h, out_w = _output_length(n_h, kh, sh, padding), _output_length(n_w, kw, sw, padding)
     p_h, p_w = _pad_before(n_h, kh, sh, padding), _pad_before(n_w, kw, sw, padding)
-    # z[..., i, j, o]: what input pixel (a, b) sends through tap (i, j) to
-    # output (a * sh + i - p_h, b * sw + j - p_w), channel o
-    wmat = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (channels, kh * kw * filters))
+    # Tap i = m * sh + q sends input row a to output row (a + m) * sh + q
+    # (before cropping): the taps of one shift m cover all sh phases q at
+    # once. Zero taps round the kernel up to whole shifts.
+    m_h, m_w = math.ceil(kh / sh), math.ceil(kw / sw)
+    kernel = ops.pad(kernel, [[0, m_h * sh - kh], [0, m_w * sw - kw], [0, 0], [0, 0]])
+    taps = m_h * sh * m_w * sw * filters
+    wmat = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (channels, taps))
     z = ops.matmul(ops.reshape(x, (-1, channels)), wmat)
-    z = ops.reshape(z, (batch, n_h, n_w, kh, kw, filters))
-    # Output row r = a * sh + i before cropping has phase i % sh and index
-    # a + i // sh on that phase's grid of n_h + taps_h - 1 rows.
-    taps_h, taps_w = math.ceil(kh / sh), math.ceil(kw / sw)
-    phase_rows = []
-    for pi in range(sh):
-        phase_cols = []
-        for pj in range(sw):
-            parts = [
-                ops.pad(
-                    z[:, :, :, i, j, :],
-                    [
-                        [0, 0],
-                        [i // sh, taps_h - 1 - i // sh],
-                        [j // sw, taps_w - 1 - j // sw],
-                        [0, 0],
-                    ],
-                )
-                for i in range(pi, kh, sh)
-                for j in range(pj, kw, sw)
-            ]
-            if not parts:  # a kernel smaller than the stride: nothing reaches this phase
-                parts = [
-                    ops.pad(
-                        ops.zeros_like(z[:, :, :, 0, 0, :]),
-                        [[0, 0], [0, taps_h - 1], [0, taps_w - 1], [0, 0]],
-                    )
-                ]
-            # One reduction, not a chain of adds: TensorFlow's graph optimizer
-            # regroups add chains when shapes are static, so the same model
-            # would round differently in functions traced for a fixed and a
-            # variable batch size.
-            phase_cols.append(parts[0] if len(parts) == 1 else ops.sum(ops.stack(parts), axis=0))
-        phase_rows.append(ops.stack(phase_cols, axis=3))  # (b, g_h, g_w, sw, f)
-    y = ops.stack(phase_rows, axis=2)  # (b, g_h, sh, g_w, sw, f)
-    g_h, g_w = n_h + taps_h - 1, n_w + taps_w - 1
-    y = ops.reshape(y, (batch, g_h * sh, g_w * sw, filters))
+    z = ops.reshape(z, (batch, n_h, n_w, m_h, sh, m_w, sw, filters))
+    parts = [
+        ops.pad(
+            z[:, :, :, i, :, j, :, :],
+            [[0, 0], [i, m_h - 1 - i], [j, m_w - 1 - j], [0, 0], [0, 0], [0, 0]],
+        )
+        for i in range(m_h)
+        for j in range(m_w)
+    ]
+    # One reduction, not a chain of adds: TensorFlow's graph optimizer
+    # regroups add chains when shapes are static, so the same model would
+    # round differently in functions traced for a fixed and a variable batch.
+    y = parts[0] if len(parts) == 1 else ops.sum(ops.stack(parts), axis=0)
+    # (b, rows, cols, sh, sw, f) -> (b, rows * sh, cols * sw, f), then crop
+    g_h, g_w = n_h + m_h - 1, n_w + m_w - 1
+    y = ops.reshape(ops.transpose(y, (0, 1, 3, 2, 4, 5)), (batch, g_h * sh, g_w * sw, filters))
     return y[:, p_h : p_h + out_h, p_w : p_w + out_w, :]
 
 
