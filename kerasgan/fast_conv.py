@@ -17,9 +17,9 @@ input, as a (pixels, channels) matrix, with the kernel as a (channels,
 taps * filters) matrix, followed by a sum of shifted slices; its gradients
 are matrix products as well. A `Conv2DTranspose` with 1-4 output channels
 is the same product followed by a sum of shifted slices that covers every
-output phase at once (`gemm_conv_transpose`; TensorFlow's own gradients). Convolution
-kernels vectorize over output channels and run far below the machine's
-peak for so few.
+output phase at once (`gemm_conv_transpose`; TensorFlow's own gradients).
+Convolution kernels vectorize over output channels and run far below the
+machine's peak for so few.
 
 Convolutions with a bias, bias gradient apart. Keras adds a convolution's
 bias with TensorFlow's `BiasAdd`, whose gradient op `BiasAddGrad`
@@ -34,8 +34,9 @@ relative): the layer, its config, its variables and saved files do not
 change. Figures per layer shape: `benchmarks/conv_transpose.py`,
 `benchmarks/NOTES.md`.
 
-- `conv_transpose(x, kernel, strides, padding)`, `gemm_conv(x, kernel,
-  padding)`: the ops (channels-last 2D).
+- `conv_transpose(x, kernel, strides, padding)`, `gemm_conv_transpose(x,
+  kernel, strides, padding)`, `gemm_conv(x, kernel, padding)`: the ops
+  (channels-last 2D).
 - `accelerate(model)`: makes every supported layer of a model (nested models
   included) use them (`bias=True`: other `Conv2D` layers with a bias use
   `backend.bias_add`); `GANModel.compile(fast_layers=...)` does this for its
