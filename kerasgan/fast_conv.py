@@ -1,4 +1,4 @@
-"""Faster forms of two convolutions that GAN generators use, computing the
+"""Faster forms of the convolutions that GAN generators and discriminators use,
 same function of the same weights.
 
 Strided transposed convolutions as sub-pixel convolutions. A
