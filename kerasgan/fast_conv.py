@@ -1,4 +1,4 @@
-"""Faster forms of the convolutions that GAN generators and discriminators use,
+"""Faster forms of the convolutions GAN networks use, computing the
 same function of the same weights.
 
 Strided transposed convolutions as sub-pixel convolutions. A
