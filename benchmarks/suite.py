@@ -386,7 +386,7 @@ def main():
     )
     parser.add_argument("--json", default="runs/bench.json")
     parser.add_argument(
-        "--steps", type=int, default=15, help="steps per run in the variants and input parts"
+        "--steps", type=int, default=15, help="steps per run in the input-pipeline part"
     )
     parser.add_argument(
         "--run-seconds",

@@ -255,10 +255,10 @@ def _gemm_conv_transpose_forward(x, kernel, strides, padding):
     return y[:, p_h : p_h + out_h, p_w : p_w + out_w, :]
 
 
-def supports(layer) -> bool:
-    """Whether `layer` is a `Conv2DTranspose` this module computes: Keras'
-    own `call`, channels-last, stride > 1, no dilation, no output_padding,
-    at least `MIN_FILTERS` output channels."""
+def _plain_conv_transpose(layer) -> bool:
+    """A `Conv2DTranspose` with Keras' own `call`, channels-last, no
+    dilation, no output_padding, "same" or "valid" padding: what both
+    transposed forms compute."""
     return (
         isinstance(layer, keras.layers.Conv2DTranspose)
         and type(layer).call is keras.layers.Conv2DTranspose.call
@@ -266,44 +266,44 @@ def supports(layer) -> bool:
         and tuple(layer.dilation_rate) == (1, 1)
         and layer.output_padding is None
         and layer.padding in ("same", "valid")
-        and max(layer.strides) > 1
-        and layer.filters >= MIN_FILTERS
     )
+
+
+def supports(layer) -> bool:
+    """Whether `layer` is a `Conv2DTranspose` this module computes: Keras'
+    own `call`, channels-last, stride > 1, no dilation, no output_padding,
+    at least `MIN_FILTERS` output channels."""
+    return _plain_conv_transpose(layer) and max(layer.strides) > 1 and layer.filters >= MIN_FILTERS
 
 
 def supports_few_filters(layer) -> bool:
     """Whether `layer` is a `Conv2DTranspose` this module computes with
     `gemm_conv_transpose`: as `supports` but with at most `MAX_CONV_FILTERS`
     output channels (the layer that makes the image), any stride."""
-    return (
-        isinstance(layer, keras.layers.Conv2DTranspose)
-        and type(layer).call is keras.layers.Conv2DTranspose.call
-        and layer.data_format == "channels_last"
-        and tuple(layer.dilation_rate) == (1, 1)
-        and layer.output_padding is None
-        and layer.padding in ("same", "valid")
-        and layer.filters <= MAX_CONV_FILTERS
-    )
+    return _plain_conv_transpose(layer) and layer.filters <= MAX_CONV_FILTERS
+
+
+def _bias_and_activation(layer, outputs):
+    """The end of Keras' conv `call`: the layer's bias (channels-last) and activation."""
+    if layer.use_bias:
+        outputs = ops.add(outputs, ops.reshape(layer.bias, (1, 1, 1, layer.filters)))
+    if layer.activation is not None:
+        return layer.activation(outputs)
+    return outputs
 
 
 def _gemm_transpose_call(self, inputs):
     """`Conv2DTranspose.call` with `gemm_conv_transpose` (same bias and activation)."""
-    outputs = gemm_conv_transpose(inputs, self.kernel, self.strides, self.padding)
-    if self.use_bias:
-        outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
-    if self.activation is not None:
-        return self.activation(outputs)
-    return outputs
+    return _bias_and_activation(
+        self, gemm_conv_transpose(inputs, self.kernel, self.strides, self.padding)
+    )
 
 
 def _fast_call(self, inputs):
     """`Conv2DTranspose.call` with `conv_transpose` (same bias and activation)."""
-    outputs = conv_transpose(inputs, self.kernel, self.strides, self.padding)
-    if self.use_bias:
-        outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
-    if self.activation is not None:
-        return self.activation(outputs)
-    return outputs
+    return _bias_and_activation(
+        self, conv_transpose(inputs, self.kernel, self.strides, self.padding)
+    )
 
 
 def gemm_conv(x, kernel, padding="valid"):
@@ -379,12 +379,7 @@ def supports_conv(layer) -> bool:
 
 def _fast_conv_call(self, inputs):
     """`Conv2D.call` with `gemm_conv` (same bias and activation)."""
-    outputs = gemm_conv(inputs, self.kernel, self.padding)
-    if self.use_bias:
-        outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
-    if self.activation is not None:
-        return self.activation(outputs)
-    return outputs
+    return _bias_and_activation(self, gemm_conv(inputs, self.kernel, self.padding))
 
 
 def supports_bias(layer) -> bool:
