@@ -10,9 +10,16 @@
 - `train_step_flops(gan, batch)`: floating-point operations of one training
   step, counted by TensorFlow's profiler on the step's graph (forward, backward
   and optimizer ops), and `analytic_kerasio_flops` to check the counter.
+- `compiled_step_instructions(model, batch)`: what XLA makes of one training
+  step, as a count of instructions by (opcode, shape), split into those that
+  touch a non-scalar tensor and the scalar-only rest: two steps that differ
+  only in scalar bookkeeping (loss trackers) have equal non-scalar counts.
 """
 
 from __future__ import annotations
+
+import collections
+import re
 
 import keras
 import tensorflow as tf
@@ -150,3 +157,70 @@ def train_step_flops(model, batch_size: int, image_shape=(28, 28, 1), labels: bo
             k = x[-2] if op.get_attr("adj_x") else x[-1]
             total += 2 * out.num_elements() * k - counted[op.name]
     return total
+
+
+def _hlo_shapes(shape: str) -> list:
+    """The array shapes in an HLO shape string, layouts dropped:
+    `"(f32[2,3]{1,0}, s64[])"` -> `["f32[2,3]", "s64[]"]`."""
+    return re.findall(r"\b[a-z]+\d*\[[\d,]*\]", re.sub(r"\{[^}]*\}", "", shape))
+
+
+def _is_scalar(shape: str) -> bool:
+    return shape.endswith("[]")
+
+
+def hlo_instructions(hlo: str) -> tuple:
+    """`(non_scalar, scalar)`: `collections.Counter`s of the instructions of an
+    HLO module's text by `(opcode, shape)`, fused computations included.
+
+    An instruction is scalar when its result and every operand are scalars
+    (a tuple counts by its elements, and its shape is written without its
+    scalar elements, so that a step returning two more scalars still matches);
+    a `get-tuple-element` or `parameter` counts by its result alone.
+    Instruction names are unique in a module, so operands are looked up by name.
+    """
+    parsed, shapes = [], {}
+    for line in hlo.splitlines():
+        m = re.match(r"\s*(?:ROOT\s+)?%?([\w.\-]+) = ", line)
+        if not m:
+            continue
+        rhs = line[m.end() :]
+        if rhs.startswith("("):  # tuple shape: up to its closing parenthesis
+            depth = 0
+            for end, ch in enumerate(rhs):
+                depth += (ch == "(") - (ch == ")")
+                if depth == 0:
+                    break
+            shape, rest = rhs[: end + 1], rhs[end + 1 :].lstrip()
+        else:
+            shape, _, rest = rhs.partition(" ")
+        op = re.match(r"([\w\-]+)\(([^)]*)\)", rest)
+        if not op:
+            continue
+        shapes[m.group(1)] = _hlo_shapes(shape)
+        operands = re.findall(r"%([\w.\-]+)", op.group(2))
+        parsed.append((op.group(1), shapes[m.group(1)], shape.startswith("("), operands))
+    non_scalar, scalar = collections.Counter(), collections.Counter()
+    for opcode, out, is_tuple, operands in parsed:
+        big = [s for s in out if not _is_scalar(s)]
+        touched = list(big)
+        if opcode not in ("get-tuple-element", "parameter"):
+            for name in operands:
+                touched += [s for s in shapes.get(name, []) if not _is_scalar(s)]
+        if touched:
+            key = "(" + ", ".join(big) + ")" if is_tuple else out[0]
+            non_scalar[(opcode, key)] += 1
+        else:
+            scalar[(opcode, ", ".join(out))] += 1
+    return non_scalar, scalar
+
+
+def compiled_step_instructions(model, batch_size: int, image_shape=(28, 28, 1), labels=False):
+    """`hlo_instructions` of `model.train_step` on one batch as XLA compiles
+    it (optimized HLO, the step alone, without `fit`'s loop around it)."""
+    spec = tf.TensorSpec((batch_size, *image_shape), tf.float32)
+    args = [tf.zeros(spec.shape)]
+    if labels:
+        args = [(args[0], tf.zeros((batch_size,), tf.int32))]
+    step = tf.function(model.train_step, jit_compile=True)
+    return hlo_instructions(step.experimental_get_compiler_ir(*args)(stage="optimized_hlo"))

@@ -28,7 +28,9 @@ absolute times, across runs on shared machines):
    ratios kerasgan / PyTorch (each twin), kerasgan / minimal Keras and
    (overhead) kerasgan with Keras' ops / minimal Keras, the latter also as
    the median of the per-run ratios (run r of both spans the same stretch
-   of time), beside its control: a second instance of the minimal model.
+   of time), beside its control: a second instance of the minimal model;
+   and the overhead pair's compiled steps compared instruction by
+   instruction (`compare_compiled_steps`).
 3. For every registered variant's default networks: FLOPs per training step
    (TensorFlow's profiler on the step's graph), ms/step with XLA on and off,
    images/s, achieved GFLOP/s and the fraction of the matmul peak (the
@@ -214,6 +216,27 @@ def compare_frameworks(network, runs, twins, run_seconds=4.0, blocks=2):
     return result
 
 
+def compare_compiled_steps(network):
+    """What XLA compiles for `kerasgan_keras_ops` and `minimal_keras`'s steps
+    (`networks.compiled_step_instructions`): the overhead pair compared op by
+    op rather than by the clock. Equal non-scalar instructions mean kerasgan
+    adds no work on any tensor to the step; what it adds is scalar
+    bookkeeping (its loss trackers), counted in `extra_scalar_instructions`."""
+    ours = networks.compiled_step_instructions(
+        kerasgan_model(network, jit=True, fast_layers=False), BATCH, SHAPE
+    )
+    theirs = networks.compiled_step_instructions(minimal_model(network), BATCH, SHAPE)
+    return {
+        "non_scalar_instructions": [sum(ours[0].values()), sum(theirs[0].values())],
+        "non_scalar_equal": ours[0] == theirs[0],
+        "only_in_kerasgan": {
+            f"{op} {shape}": n for (op, shape), n in (ours[0] - theirs[0]).items()
+        },
+        "only_in_minimal": {f"{op} {shape}": n for (op, shape), n in (theirs[0] - ours[0]).items()},
+        "extra_scalar_instructions": sum(ours[1].values()) - sum(theirs[1].values()),
+    }
+
+
 def variant_rows(variant, configs, runs, run_seconds, flops, peak, peak_n=4096):
     """ms/step of `variant`'s default networks for each (jit, policy) in
     `configs`: one model per configuration, `runs` runs by
@@ -346,6 +369,15 @@ def check_targets(report):
                 control = ratios.get("minimal_keras_again/minimal_keras (paired)")
                 if control is not None and key.startswith("kerasgan_keras_ops"):
                     measured += f"; the same minimal step twice: {control:.3f}"
+                compiled = report.get("compiled_steps", {}).get(network)
+                if compiled is not None and key.startswith("kerasgan_keras_ops"):
+                    measured += "; compiled: {} non-scalar instructions{}, {:+d} scalar".format(
+                        compiled["non_scalar_instructions"][0],
+                        " as the minimal step's"
+                        if compiled["non_scalar_equal"]
+                        else f" vs the minimal step's {compiled['non_scalar_instructions'][1]}",
+                        compiled["extra_scalar_instructions"],
+                    )
                 measured += ")"
             out.append(
                 {
@@ -531,6 +563,16 @@ def run_suite(args, twins):
             ratios[f"kerasgan/{twin}"] = ours / result[twin]["median_ms"]
         report.setdefault("ratios", {})[network] = ratios
         line += [f"{k} = {v:.3f}" for k, v in ratios.items()]
+        compiled = compare_compiled_steps(network)
+        report.setdefault("compiled_steps", {})[network] = compiled
+        line.append(
+            "compiled steps, kerasgan_keras_ops vs minimal_keras: {} vs {} non-scalar "
+            "instructions ({}), {:+d} scalar ones".format(
+                *compiled["non_scalar_instructions"],
+                "the same" if compiled["non_scalar_equal"] else "different",
+                compiled["extra_scalar_instructions"],
+            )
+        )
         print("; ".join(line), flush=True)
 
     report["variants"] = []

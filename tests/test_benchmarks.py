@@ -154,6 +154,13 @@ def test_targets_are_checked_against_the_figures():
             },
         ],
         "input_pipeline": {"stall_fraction": 0.03},
+        "compiled_steps": {
+            "kerasio": {
+                "non_scalar_instructions": [1936, 1936],
+                "non_scalar_equal": True,
+                "extra_scalar_instructions": 37,
+            }
+        },
     }
     targets = suite.check_targets(report)
     met = {t["target"]: t["met"] for t in targets}
@@ -173,6 +180,8 @@ def test_targets_are_checked_against_the_figures():
     measured = {t["target"]: t["measured"] for t in targets}
     overhead = measured["kerasio: kerasgan_keras_ops/minimal_keras <= 1.02"]
     assert overhead.startswith("1.010") and "1.030" in overhead and "twice: 1.020" in overhead
+    assert "compiled: 1936 non-scalar instructions as the minimal step's, +37 scalar" in overhead
+    assert "compiled" not in measured["dcgan: kerasgan_keras_ops/minimal_keras <= 1.02"]
     assert (
         "61.0% of the suite's start peak"
         in measured["lsgan default networks, XLA off (auto): >= 60% of the matmul peak"]
@@ -240,3 +249,68 @@ def test_timed_runs_interleave_blocks_of_equal_duration():
     for name in names:
         assert [len(run) for run in times[name]] == [steps_per_run[name]] * 3
     assert sum(times["fast"][0]) == pytest.approx(sum(times["slow"][0]))  # equal durations
+
+
+def test_kerasgan_compiles_to_the_minimal_steps_work():
+    """No library overhead, op by op: with Keras' own layers (`fast_layers=False`)
+    XLA compiles kerasgan's step to the same instructions on tensors as the
+    hand-written minimal step; kerasgan adds only scalar bookkeeping."""
+    gan = kerasgan.create(
+        "dcgan",
+        generator=networks.kerasio_networks()[0],
+        discriminator=networks.kerasio_networks()[1],
+        seed=0,
+    )
+    gan.compile(jit_compile=True, fast_layers=False)
+    minimal = networks.MinimalGAN(*networks.kerasio_networks())
+    minimal.compile(jit_compile=True)
+    ours = networks.compiled_step_instructions(gan, 16)
+    theirs = networks.compiled_step_instructions(minimal, 16)
+    assert sum(ours[0].values()) > 1000
+    # both steps: 2 D updates' and 1 G update's convolutions, forward and backward
+    convolutions = sum(n for (op, _), n in ours[0].items() if op == "convolution")
+    assert convolutions >= 20, ours[0]
+    assert ours[0] == theirs[0], (ours[0] - theirs[0], theirs[0] - ours[0])
+    # the loss trackers (running means of the two losses): a few dozen scalar ops
+    assert 0 < sum(ours[1].values()) - sum(theirs[1].values()) < 100
+
+    class Logging(networks.MinimalGAN):  # one more reduction over the batch
+        def train_step(self, real):
+            return {**super().train_step(real), "real_mean": keras.ops.mean(real)}
+
+    logging = Logging(*networks.kerasio_networks())
+    logging.compile(jit_compile=True)
+    extra = networks.compiled_step_instructions(logging, 16)[0]
+    assert extra != theirs[0] and sum((extra - theirs[0]).values()) >= 1
+
+
+def test_hlo_instructions_split_scalar_bookkeeping_from_work_on_tensors():
+    hlo = """HloModule m
+%fused (p0: f32[4,8]) -> f32[] {
+  %p0 = f32[4,8]{1,0} parameter(0)
+  %c = f32[] constant(0)
+  ROOT %r = f32[] reduce(%p0, %c), dimensions={0,1}, to_apply=%add
+}
+ENTRY %main (a: f32[4,8], t: f32[]) -> (f32[4,8], f32[]) {
+  %a = f32[4,8]{1,0} parameter(0)
+  %t = f32[] parameter(1)
+  %one = f32[] constant(1)
+  %t2 = f32[] add(%t, %one)
+  %m = f32[] fusion(%a), kind=kLoop, calls=%fused
+  %y = f32[4,8]{1,0} multiply(%a, %a)
+  ROOT %out = (f32[4,8]{1,0}, f32[]) tuple(%y, %t2)
+}
+"""
+    non_scalar, scalar = networks.hlo_instructions(hlo)
+    assert non_scalar == {
+        ("parameter", "f32[4,8]"): 2,
+        ("reduce", "f32[]"): 1,  # a scalar result of a reduction over a tensor
+        ("fusion", "f32[]"): 1,
+        ("multiply", "f32[4,8]"): 1,
+        ("tuple", "(f32[4,8])"): 1,  # written without its scalar elements
+    }
+    assert scalar == {
+        ("constant", "f32[]"): 2,
+        ("parameter", "f32[]"): 1,
+        ("add", "f32[]"): 1,
+    }
