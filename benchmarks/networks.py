@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 
 import keras
@@ -186,12 +187,9 @@ def hlo_instructions(hlo: str) -> tuple:
             continue
         rhs = line[m.end() :]
         if rhs.startswith("("):  # tuple shape: up to its closing parenthesis
-            depth = 0
-            for end, ch in enumerate(rhs):
-                depth += (ch == "(") - (ch == ")")
-                if depth == 0:
-                    break
-            shape, rest = rhs[: end + 1], rhs[end + 1 :].lstrip()
+            depths = itertools.accumulate((ch == "(") - (ch == ")") for ch in rhs)
+            end = next(i for i, depth in enumerate(depths) if depth == 0) + 1
+            shape, rest = rhs[:end], rhs[end:].lstrip()
         else:
             shape, _, rest = rhs.partition(" ")
         op = re.match(r"([\w\-]+)\(([^)]*)\)", rest)

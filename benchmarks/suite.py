@@ -226,13 +226,15 @@ def compare_compiled_steps(network):
         kerasgan_model(network, jit=True, fast_layers=False), BATCH, SHAPE
     )
     theirs = networks.compiled_step_instructions(minimal_model(network), BATCH, SHAPE)
+
+    def named(counts):
+        return {f"{op} {shape}": n for (op, shape), n in counts.items()}
+
     return {
         "non_scalar_instructions": [sum(ours[0].values()), sum(theirs[0].values())],
         "non_scalar_equal": ours[0] == theirs[0],
-        "only_in_kerasgan": {
-            f"{op} {shape}": n for (op, shape), n in (ours[0] - theirs[0]).items()
-        },
-        "only_in_minimal": {f"{op} {shape}": n for (op, shape), n in (theirs[0] - ours[0]).items()},
+        "only_in_kerasgan": named(ours[0] - theirs[0]),
+        "only_in_minimal": named(theirs[0] - ours[0]),
         "extra_scalar_instructions": sum(ours[1].values()) - sum(theirs[1].values()),
     }
 
