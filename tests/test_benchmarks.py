@@ -314,3 +314,13 @@ ENTRY %main (a: f32[4,8], t: f32[]) -> (f32[4,8], f32[]) {
         ("parameter", "f32[]"): 1,
         ("add", "f32[]"): 1,
     }
+
+
+def test_input_stall_is_measured_beside_its_control():
+    out = suite.input_stall(runs=2, run_seconds=0.1, blocks=1)
+    assert out["runs"] == 2 and out["steps_per_run"] >= 3
+    assert out["memory_ms"] > 0 and out["real_pipeline_ms"] > 0
+    assert 0.0 <= out["stall_fraction"] < 1.0
+    # two identical in-memory setups: a small figure either way, never a stall of 50%
+    assert abs(out["control_stall_fraction"]) < 0.5
+    assert 0 < out["pipeline_alone_ms_per_batch"] < out["real_pipeline_ms"]
