@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import ctypes.util
 import glob
+import importlib.util
 import multiprocessing as mp
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,48 +45,75 @@ def find_tcmalloc():
 
 
 class Worker:
-    """A spawned worker process on a pipe. `target(conn, *args)` sets itself
-    up, sends "ready", then answers each request until it receives None.
-    `env`: variables for the worker's environment only (e.g. `LD_PRELOAD`,
-    which must be set when the interpreter starts). A worker that dies raises
-    an error naming it here instead of hanging the driver."""
+    """A worker process on a pipe. `target(conn, *args)` (a module-level
+    function of a module in `benchmarks/`) sets itself up, sends "ready", then
+    answers each request until it receives None.
+
+    The worker is a fresh interpreter (`subprocess`) that imports only the
+    target's module: `multiprocessing`'s "spawn" would also re-import the
+    driver's main script there (the suite, hence TensorFlow) next to torch,
+    and two copies of LLVM in one process abort (PyTorch 2.15's CUDA wheels
+    with TensorFlow 2.21: "Option 'bitcode-mdindex-threshold' registered more
+    than once"). `env`: variables for the worker's environment only (e.g.
+    `LD_PRELOAD`, which must be set when the interpreter starts). A worker
+    that dies raises an error naming it here instead of hanging the driver."""
 
     def __init__(self, target, args, name, env=None, start_hint=""):
         self.name = name
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=target, args=(child, *args), daemon=True)
-        env = env or {}
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)  # the spawned interpreter inherits os.environ at start
-        try:
-            self._proc.start()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    del os.environ[key]
-                else:
-                    os.environ[key] = value
+        self._conn, child = mp.Pipe()
+        module_file = os.path.abspath(sys.modules[target.__module__].__file__)
+        command = f"import sys; sys.path.insert(0, {HERE!r}); import twin_process; "
+        command += f"twin_process._child({child.fileno()})"
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", command],
+            pass_fds=[child.fileno()],
+            env={**os.environ, **(env or {})},
+        )
         child.close()  # so a worker that dies shows up as EOF here, not a hang
         try:
+            self._conn.send((module_file, target.__name__, args))
             ready = self._conn.recv()
-        except EOFError:
+        except (EOFError, BrokenPipeError):
             ready = None
         if ready != "ready":
+            self._proc.wait(timeout=30)
             raise RuntimeError(f"{name} failed to start{start_hint}; its error is printed above")
 
     def request(self, message):
         """Sends `message` and returns the worker's answer."""
-        self._conn.send(message)
         try:
+            self._conn.send(message)
             return self._conn.recv()
-        except EOFError:
+        except (EOFError, BrokenPipeError):
             raise RuntimeError(f"{self.name} died (its error is printed above)") from None
 
+    def is_alive(self):
+        return self._proc.poll() is None
+
     def close(self):
-        if self._proc.is_alive():
-            self._conn.send(None)
-            self._proc.join(timeout=30)
+        if self.is_alive():
+            try:
+                self._conn.send(None)
+            except BrokenPipeError:
+                pass
+            self._proc.wait(timeout=30)
+
+
+def _child(fd):
+    """The worker's entry point: the target's module file, its name and
+    arguments arrive first on the pipe (file descriptor `fd`)."""
+    from multiprocessing.connection import Connection
+
+    conn = Connection(fd)
+    module_file, name, args = conn.recv()
+    stem = os.path.splitext(os.path.basename(module_file))[0]
+    module = sys.modules.get(stem)
+    if module is None or os.path.abspath(getattr(module, "__file__", "")) != module_file:
+        spec = importlib.util.spec_from_file_location(stem, module_file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[stem] = module
+        spec.loader.exec_module(module)
+    getattr(module, name)(conn, *args)
 
 
 def _serve(conn, threads):
@@ -101,7 +130,11 @@ def _serve(conn, threads):
             return
         kind, kwargs = request
         try:
-            if kind == "measure":
+            if kind == "imports":  # what this process has loaded, for the tests
+                conn.send(
+                    ("ok", sorted(m for m in ("tensorflow", "keras", "torch") if m in sys.modules))
+                )
+            elif kind == "measure":
                 steps, warmup = kwargs.pop("steps"), kwargs.pop("warmup")
                 key = tuple(sorted(kwargs.items()))
                 if key not in trainers:

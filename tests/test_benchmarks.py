@@ -90,9 +90,11 @@ def test_pytorch_twin_runs_in_its_own_process():
         with pytest.raises(RuntimeError, match="PyTorch worker: KeyError"):
             twin.measure("no-such-network", steps=1)
         assert "channels_last" in twin.describe()
+        # only torch: not the driver's TensorFlow (this test's process has it)
+        assert twin._ask("imports") == ["torch"]
     finally:
         twin.close()
-    assert not twin._proc.is_alive()
+    assert not twin.is_alive()
 
 
 def test_batched_matmul_flops_are_counted_by_their_real_shapes():
