@@ -216,9 +216,8 @@ def hlo_instructions(hlo: str) -> tuple:
 def compiled_step_instructions(model, batch_size: int, image_shape=(28, 28, 1), labels=False):
     """`hlo_instructions` of `model.train_step` on one batch as XLA compiles
     it (optimized HLO, the step alone, without `fit`'s loop around it)."""
-    spec = tf.TensorSpec((batch_size, *image_shape), tf.float32)
-    args = [tf.zeros(spec.shape)]
+    batch = tf.zeros((batch_size, *image_shape))
     if labels:
-        args = [(args[0], tf.zeros((batch_size,), tf.int32))]
+        batch = (batch, tf.zeros((batch_size,), tf.int32))
     step = tf.function(model.train_step, jit_compile=True)
-    return hlo_instructions(step.experimental_get_compiler_ir(*args)(stage="optimized_hlo"))
+    return hlo_instructions(step.experimental_get_compiler_ir(batch)(stage="optimized_hlo"))

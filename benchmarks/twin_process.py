@@ -76,7 +76,8 @@ class Worker:
         except (EOFError, BrokenPipeError):
             ready = None
         if ready != "ready":
-            self._proc.wait(timeout=30)
+            self._proc.kill()  # a no-op for a worker that already died
+            self._proc.wait()
             raise RuntimeError(f"{name} failed to start{start_hint}; its error is printed above")
 
     def request(self, message):

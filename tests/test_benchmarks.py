@@ -257,17 +257,10 @@ def test_kerasgan_compiles_to_the_minimal_steps_work():
     """No library overhead, op by op: with Keras' own layers (`fast_layers=False`)
     XLA compiles kerasgan's step to the same instructions on tensors as the
     hand-written minimal step; kerasgan adds only scalar bookkeeping."""
-    gan = kerasgan.create(
-        "dcgan",
-        generator=networks.kerasio_networks()[0],
-        discriminator=networks.kerasio_networks()[1],
-        seed=0,
-    )
-    gan.compile(jit_compile=True, fast_layers=False)
-    minimal = networks.MinimalGAN(*networks.kerasio_networks())
-    minimal.compile(jit_compile=True)
+    # the suite's own overhead pair
+    gan = suite.kerasgan_model("kerasio", jit=True, fast_layers=False)
     ours = networks.compiled_step_instructions(gan, 16)
-    theirs = networks.compiled_step_instructions(minimal, 16)
+    theirs = networks.compiled_step_instructions(suite.minimal_model("kerasio"), 16)
     assert sum(ours[0].values()) > 1000
     # both steps: 2 D updates' and 1 G update's convolutions, forward and backward
     convolutions = sum(n for (op, _), n in ours[0].items() if op == "convolution")
