@@ -8,28 +8,27 @@
 (64, 28, 28, 1)
 """
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from kerasgan import (  # noqa: E402
+from kerasgan import (
     architectures,
     augment,
     callbacks,
+    conditioning,
     data,
+    draws,
     fast_conv,
     fast_norm,
     losses,
+    metrics,
+    penalties,
     regularizers,
     saving,
     utils,
     zoo,
 )
-from kerasgan.gan_model import GANModel  # noqa: E402
-from kerasgan.registry import create, get, list_variants, load_plugins, register  # noqa: E402
-from kerasgan.saving import load_model  # noqa: E402
-from kerasgan.variants import (  # noqa: E402
+from kerasgan.gan_model import GANModel
+from kerasgan.registry import create, get, list_variants, load_plugins, register
+from kerasgan.saving import load_model
+from kerasgan.variants import (
     ACGAN,
     CGAN,
     DCGAN,
@@ -39,7 +38,7 @@ from kerasgan.variants import (  # noqa: E402
     WGANGP,
     CGANProjection,
 )
-from kerasgan.version import __version__  # noqa: E402
+from kerasgan.version import __version__
 
 __all__ = [
     "ACGAN",
@@ -56,7 +55,9 @@ __all__ = [
     "architectures",
     "augment",
     "callbacks",
+    "conditioning",
     "create",
+    "draws",
     "data",
     "fast_conv",
     "fast_norm",
@@ -64,6 +65,8 @@ __all__ = [
     "list_variants",
     "load_plugins",
     "losses",
+    "metrics",
+    "penalties",
     "register",
     "regularizers",
     "saving",

@@ -33,6 +33,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kerasgan import draws
 from kerasgan.backend import replica_rows
 
 __all__ = [
@@ -55,22 +56,20 @@ CUTOUT_RATIO = 0.5
 
 
 def _seed_generator(seed):
-    if isinstance(seed, keras.random.SeedGenerator):
+    if isinstance(seed, (keras.random.SeedGenerator, draws.InjectedDraws)):
         return seed
     # A new generator creates a variable: pass a SeedGenerator inside compiled steps.
     return keras.random.SeedGenerator(seed)
 
 
 def _per_image_uniform(x, seed):
-    u = replica_rows(
-        lambda n: keras.random.uniform((n, 1, 1, 1), 0.0, 1.0, seed=seed), ops.shape(x)[0]
-    )
+    u = replica_rows(lambda n: draws.uniform((n, 1, 1, 1), 0.0, 1.0, seed=seed), ops.shape(x)[0])
     return ops.cast(u, x.dtype)
 
 
 def _randint_rows(batch, low, high, seed):
     # (batch, 1) integers in [low, high); per replica, a slice of the global draw.
-    return replica_rows(lambda n: keras.random.randint((n, 1), low, high, seed=seed), batch)
+    return replica_rows(lambda n: draws.randint((n, 1), low, high, seed=seed), batch)
 
 
 def random_brightness(x, seed):

@@ -1,4 +1,12 @@
-"""`GANModel`: a `keras.Model` whose `fit` runs the adversarial loop."""
+"""`GANModel`: a `keras.Model` whose `fit` runs the adversarial loop.
+
+This class is backend-neutral: what a variant declares (networks, loss,
+penalties, conditioning), `compile`, the objectives, generation, config and
+saving, all in `keras.ops`. The gradient step itself lives in a thin trainer
+per backend (`kerasgan.backend.tensorflow` / `jax` / `torch`), the way Keras
+splits `keras.Model` from its backend trainers; `GANModel` inherits the one of
+the running backend.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,12 @@ from kerasgan import (
     architectures,
     augment,
     backend,
+    conditioning,
+    draws,
     fast_conv,
     fast_norm,
     losses,
-    regularizers,
+    penalties,
     saving,
     validation,
 )
@@ -21,15 +31,6 @@ from kerasgan import (
 __all__ = ["GANModel"]
 
 _SEED_STATE_KEY = "noise_seed_state"
-
-
-def _model_supports_jit(model) -> bool:
-    """Keras' own test (every layer supports XLA, op determinism off)."""
-    try:
-        from keras.src.trainers.trainer import model_supports_jit
-    except ImportError:  # pragma: no cover - Keras moved it
-        return all(getattr(layer, "supports_jit", True) for layer in model._flatten_layers())
-    return bool(model_supports_jit(model))
 
 
 def _serialize(obj):
@@ -40,12 +41,14 @@ def _deserialize(config):
     return keras.saving.deserialize_keras_object(config)
 
 
-def _is_array_like(x) -> bool:
-    return isinstance(x, (np.ndarray, list, tuple)) or keras.ops.is_tensor(x)
+def _check_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="kerasgan")
-class GANModel(keras.Model):
+class GANModel(backend.Trainer, keras.Model):
     """A generator and a discriminator trained against each other with `fit`.
 
     Each `train_step` makes `d_steps` discriminator (critic) updates, each on
@@ -53,25 +56,34 @@ class GANModel(keras.Model):
     and fake images go through the discriminator in separate calls, so batch
     normalization never mixes their statistics. Losses are reported as
     `d_loss` (the full discriminator objective, penalties included),
-    `g_loss`, and `gp` / `r1` (the unweighted penalty) when enabled.
+    `g_loss`, and one entry per penalty (`gp`, `r1`, `r2`: the unweighted
+    value) and per conditioning term (`cls_loss`).
+
+    The same model trains on TensorFlow, JAX and PyTorch (`KERAS_BACKEND`).
 
     Variants subclass this class and change its class-level defaults (loss,
     penalties, `d_steps`, optimizer settings, default networks), or override
-    `discriminator_loss` / `generator_loss`.
+    `discriminator_loss` / `generator_loss`, `build_penalties` or
+    `build_conditioning`.
 
     Args:
         generator: `keras.Model` mapping `z` (or `[z, labels]` when
             conditional) to images in [-1, 1].
         discriminator: `keras.Model` mapping images (or `[images, labels]`)
             to one logit per image.
-        latent_dim: size of `z`; read from the generator's input when omitted.
+        latent_dim: size of `z`; read from the generator's input when omitted
+            (required for a subclassed generator without `inputs`).
         num_classes: number of classes of a conditional model, else `None`.
         d_steps: discriminator updates per generator update (>= 1).
         adversarial_loss: a name from `kerasgan.losses.ALL_LOSSES`.
         gradient_penalty_weight: WGAN-GP weight `lambda` (0 disables).
-        r1_weight: R1 weight `gamma`; the penalty is `gamma / 2 * E||grad||^2`.
+        r1_weight: R1 weight `gamma`; the penalty is `gamma / 2 * E||grad||^2`
+            on real images.
         r1_interval: lazy regularization (Karras et al. 2020): compute R1
-            every `r1_interval` discriminator updates, scaled by the interval.
+            (and R2) every `r1_interval` discriminator updates, scaled by the
+            interval.
+        r2_weight: R2 weight `gamma`: `gamma / 2 * E||grad||^2` on generated
+            images (0 disables).
         seed: seed of the model's noise `SeedGenerator`.
         ema_decay: when set, keep an exponential moving average of the
             generator's weights in a separate `ema_generator` (see
@@ -85,7 +97,7 @@ class GANModel(keras.Model):
 
     Example:
         >>> gan = kerasgan.create("dcgan", image_shape=(28, 28, 1))
-        >>> gan.compile(jit_compile=True)
+        >>> gan.compile()
         >>> gan.fit(images, epochs=1, batch_size=128)
         >>> samples = gan.generate(16, seed=0)      # (16, 28, 28, 1) in [-1, 1]
     """
@@ -100,6 +112,7 @@ class GANModel(keras.Model):
     default_gradient_penalty_weight = 0.0
     default_r1_weight = 0.0
     default_r1_interval = 1
+    default_r2_weight = 0.0
     default_latent_dim = 128
     #: Adam settings used by `compile()` when no optimizer is given.
     default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
@@ -117,6 +130,7 @@ class GANModel(keras.Model):
         gradient_penalty_weight: float | None = None,
         r1_weight: float | None = None,
         r1_interval: int | None = None,
+        r2_weight: float | None = None,
         seed: int | None = None,
         ema_decay: float | None = None,
         diffaugment: str | None = None,
@@ -137,6 +151,7 @@ class GANModel(keras.Model):
             )
         if self.num_classes is not None and self.num_classes < 2:
             raise ValueError(f"num_classes must be >= 2; got {num_classes}.")
+        self.conditioning = self.build_conditioning()
         self.latent_dim = int(latent_dim) if latent_dim is not None else self._infer_latent_dim()
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim (size of the noise z) must be >= 1; got {latent_dim}.")
@@ -149,32 +164,36 @@ class GANModel(keras.Model):
         self.d_steps = int(d_steps)
         self.adversarial_loss = adversarial_loss or self.default_adversarial_loss
         self._d_loss_fn, self._g_loss_fn = losses.get(self.adversarial_loss)
-        self.gradient_penalty_weight = float(
-            self.default_gradient_penalty_weight
-            if gradient_penalty_weight is None
-            else gradient_penalty_weight
+
+        def weight(value, default):
+            return float(default if value is None else value)
+
+        self.gradient_penalty_weight = weight(
+            gradient_penalty_weight, self.default_gradient_penalty_weight
         )
-        self.r1_weight = float(self.default_r1_weight if r1_weight is None else r1_weight)
-        r1_interval = self.default_r1_interval if r1_interval is None else r1_interval
-        if (
-            isinstance(r1_interval, bool)
-            or not isinstance(r1_interval, (int, np.integer))
-            or (r1_interval < 1)
-        ):
-            raise ValueError(f"r1_interval must be an integer >= 1; got {r1_interval!r}.")
-        self.r1_interval = int(r1_interval)
-        if self.gradient_penalty_weight < 0 or self.r1_weight < 0:
+        self.r1_weight = weight(r1_weight, self.default_r1_weight)
+        self.r2_weight = weight(r2_weight, self.default_r2_weight)
+        self.r1_interval = _check_int(
+            self.default_r1_interval if r1_interval is None else r1_interval, "r1_interval"
+        )
+        if min(self.gradient_penalty_weight, self.r1_weight, self.r2_weight) < 0:
             raise ValueError("Penalty weights must be >= 0.")
+        self.penalties = list(self.build_penalties())
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         policy = augment.parse_policy(diffaugment)
         self.diffaugment = ",".join(policy) if policy else None
-        self._check_networks()
+        self._image_shape = self._check_networks()
+        backend.prepare_network(self.generator)
+        backend.prepare_network(self.discriminator)
 
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.gp_tracker = keras.metrics.Mean(name="gp")
-        self.r1_tracker = keras.metrics.Mean(name="r1")
+        self.d_loss_tracker = penalties.loss_tracker("d_loss")
+        self.g_loss_tracker = penalties.loss_tracker("g_loss")
+        self._term_names = [p.name for p in self.penalties] + list(self.conditioning.log_names)
+        if len(set(self._term_names)) != len(self._term_names):
+            raise ValueError(f"Penalty and loss-term names must differ; got {self._term_names}.")
+        for name in self._term_names:
+            setattr(self, f"{name}_tracker", penalties.loss_tracker(name))
         self.d_optimizer = None
         self.g_optimizer = None
         self.ema_decay = None
@@ -182,6 +201,27 @@ class GANModel(keras.Model):
         if ema_decay is not None:
             self.enable_ema(ema_decay)
         self.built = True
+
+    # ------------------------------------------------------ variant pieces
+    def build_conditioning(self) -> conditioning.Conditioning:
+        """How labels enter this model: `LabelInput` when `num_classes` is
+        set, else `Unconditional`. Variants override it (AC-GAN:
+        `AuxiliaryClassifier`)."""
+        if self.num_classes is None:
+            return conditioning.Unconditional()
+        return conditioning.LabelInput(self.num_classes)
+
+    def build_penalties(self) -> list:
+        """The discriminator's penalties, from the weight arguments
+        (`kerasgan.penalties`); variants may add their own."""
+        terms = []
+        if self.gradient_penalty_weight > 0:
+            terms.append(penalties.GradientPenalty(self.gradient_penalty_weight))
+        if self.r1_weight > 0:
+            terms.append(penalties.R1Penalty(self.r1_weight, self.r1_interval))
+        if self.r2_weight > 0:
+            terms.append(penalties.R2Penalty(self.r2_weight, self.r1_interval))
+        return terms
 
     # --------------------------------------------------------------------- EMA
     def enable_ema(self, decay: float = 0.999) -> None:
@@ -201,6 +241,7 @@ class GANModel(keras.Model):
             ema.name = "ema_generator"
             ema.set_weights(self.generator.get_weights())
             ema.trainable = False
+            backend.prepare_network(ema)
             self.ema_generator = ema
         self.ema_decay = decay
         if getattr(self, "train_function", None) is not None:
@@ -283,7 +324,13 @@ class GANModel(keras.Model):
 
     # ------------------------------------------------------------------ checks
     def _infer_latent_dim(self) -> int:
-        shape = self.generator.inputs[0].shape
+        inputs = getattr(self.generator, "inputs", None)
+        if not inputs:
+            raise ValueError(
+                f"Could not read latent_dim from the generator {self.generator.name!r} "
+                "(a subclassed model has no inputs): pass latent_dim=..."
+            )
+        shape = inputs[0].shape
         if len(shape) != 2 or shape[-1] is None:
             raise ValueError(
                 "Could not read latent_dim from the generator's first input of shape "
@@ -291,8 +338,9 @@ class GANModel(keras.Model):
             )
         return int(shape[-1])
 
-    def _check_networks(self) -> None:
-        n_in = 2 if self.num_classes is not None else 1
+    def _check_networks(self) -> tuple:
+        """Checks the networks fit together; returns the image shape."""
+        n_in = self.conditioning.network_inputs
         for net, role, first in (
             (self.generator, "generator", "z"),
             (self.discriminator, "discriminator", "images"),
@@ -305,18 +353,55 @@ class GANModel(keras.Model):
                     f"{'conditional' if n_in == 2 else 'unconditional'} model calls it "
                     f"with {want}."
                 )
-        g_out = tuple(self.generator.outputs[0].shape[1:])
-        d_in = tuple(self.discriminator.inputs[0].shape[1:])
-        if g_out != d_in:
+        g_out = self._symbolic_image_shape()
+        d_inputs = getattr(self.discriminator, "inputs", None)
+        if d_inputs:
+            d_in = tuple(d_inputs[0].shape[1:])
+            if g_out != d_in:
+                raise ValueError(
+                    f"The generator makes images of shape {g_out} but the discriminator "
+                    f"takes {d_in}; build both for the same image_shape."
+                )
+        else:
+            self._symbolic_logits(g_out)
+        return g_out
+
+    def _symbolic_image_shape(self) -> tuple:
+        outputs = getattr(self.generator, "outputs", None)
+        if outputs:
+            return tuple(int(d) for d in outputs[0].shape[1:])
+        z = keras.KerasTensor((None, self.latent_dim))
+        labels = keras.KerasTensor((None, 1), dtype="int32")
+        try:
+            spec = self.generator.compute_output_spec(self.conditioning.inputs(z, labels))
+        except Exception as e:
             raise ValueError(
-                f"The generator makes images of shape {g_out} but the discriminator "
-                f"takes {d_in}; build both for the same image_shape."
+                f"Could not run the generator {self.generator.name!r} on noise of shape "
+                f"(batch, {self.latent_dim}) to find its image shape: {e}"
+            ) from e
+        spec = keras.tree.flatten(spec)[0]
+        if len(spec.shape) != 4 or None in spec.shape[1:]:
+            raise ValueError(
+                f"The generator must make images of shape (batch, height, width, channels); "
+                f"got {tuple(spec.shape)}."
             )
+        return tuple(int(d) for d in spec.shape[1:])
+
+    def _symbolic_logits(self, image_shape) -> None:
+        images = keras.KerasTensor((None,) + tuple(image_shape))
+        labels = keras.KerasTensor((None, 1), dtype="int32")
+        try:
+            self.discriminator.compute_output_spec(self.conditioning.inputs(images, labels))
+        except Exception as e:
+            raise ValueError(
+                f"The discriminator {self.discriminator.name!r} cannot take the generator's "
+                f"images of shape {tuple(image_shape)}: {e}"
+            ) from e
 
     @property
     def image_shape(self) -> tuple:
         """`(height, width, channels)` of the generated images."""
-        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
+        return self._image_shape
 
     # ----------------------------------------------------------------- compile
     def compile(
@@ -336,37 +421,32 @@ class GANModel(keras.Model):
             d_optimizer: optimizer (instance, name or config) of the
                 discriminator; the variant's paper default when omitted.
             g_optimizer: optimizer of the generator; same default.
-            jit_compile: `True` compiles the train step with XLA, `False`
-                runs it as a TensorFlow graph. `"auto"` uses XLA when every
-                layer supports it, the distribution strategy allows it (not
-                with several replicas on logical CPUs of one machine, where
-                `True` raises) and it is the faster choice here: always on
-                GPUs; on CPUs unless the CPU has AVX-512 and TensorFlow's
-                oneDNN kernels are on, where they outrun XLA's convolutions
-                (`kerasgan.backend.xla_is_faster`; figures in
-                benchmarks/NOTES.md). The choice is made where the model is
-                compiled (or loaded), so a saved `"auto"` re-decides there.
+            jit_compile: `True` compiles the train step with XLA: TensorFlow's
+                XLA, or `jax.jit` on JAX (PyTorch refuses it). `False` runs a
+                TensorFlow graph, or the step op by op on JAX and PyTorch.
+                `"auto"` (default): on TensorFlow, XLA where every layer
+                supports it, the distribution strategy allows it (not with
+                several replicas on logical CPUs of one machine, where `True`
+                raises) and it is the faster choice for this machine
+                (`kerasgan.backend.xla_is_faster`: GPUs, and CPUs without
+                AVX-512 oneDNN kernels); `jax.jit` on JAX; eager on PyTorch.
+                The choice is made where the model is compiled (or loaded), so
+                a saved `"auto"` re-decides there.
             run_eagerly: run the step eagerly, for debugging.
             steps_per_execution: batches per compiled call.
             fast_layers: compute some layers of the two networks in a faster
                 form that is the same function of the same weights (to float
                 rounding; layers, configs and saved files unchanged):
-                strided `Conv2DTranspose` as sub-pixel convolutions
-                (`kerasgan.fast_conv`: no multiplications by the zeros the
-                standard form inserts; about twice as fast under XLA on CPU),
-                stride-1 `Conv2D` with at most 4 output channels (a to-image
-                layer) as matrix products (0.4-0.5x the time), other
-                `Conv2D` with a bias with its gradient kept apart from the
-                kernel gradient (`backend.bias_add`: TensorFlow's oneDNN
-                pass merges the two into one slow op; a DCGAN step 0.98x),
-                and `BatchNormalization` in training as one fused op
-                (`kerasgan.fast_norm`, 0.4x). `fast_layer_names` lists the
-                rewritten layers. `False`: Keras' implementation everywhere;
-                `True`: all four. `"auto"`: each where it measured faster -
-                the few-filter `Conv2D` form always, the transposed one only
-                under XLA (without XLA TensorFlow's own kernel skips the
-                zeros), the bias and batch-norm forms only without XLA (XLA
-                neither merges the one nor leaves the other unfused).
+                strided `Conv2DTranspose` as sub-pixel convolutions,
+                `Conv2D`/`Conv2DTranspose` with at most 4 output channels as
+                matrix products, the bias gradient of other `Conv2D` layers
+                apart from the kernel gradient, and training-mode
+                `BatchNormalization` as one fused op (the last two on
+                TensorFlow only). `fast_layer_names` lists the rewritten
+                layers. `False`: Keras' implementation everywhere; `True`:
+                every form the backend has; `"auto"`: each form where it was
+                measured faster on this backend and step kind
+                (`kerasgan.backend.auto_fast_layers`).
         """
         for key in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics"):
             if key in kwargs:
@@ -386,64 +466,55 @@ class GANModel(keras.Model):
             raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}.")
         if fast_layers not in (True, False, "auto"):
             raise ValueError(f"fast_layers must be True, False or 'auto'; got {fast_layers!r}.")
+        backend.check_distribution(self)
         self._compile_requests = {
             "jit_compile": jit_compile,
             "fast_layers": fast_layers,
         }
-        if jit_compile == "auto":
-            jit_compile = self._resolve_auto_jit()
-        if jit_compile is not False and backend.replicas_share_host_cpu(self.distribute_strategy):
-            if jit_compile is True:
-                raise ValueError(
-                    "jit_compile=True cannot run under a distribution strategy with several "
-                    "replicas on logical CPU devices of one machine: TensorFlow's XLA cannot "
-                    "read variables placed on another logical CPU (plain Keras models fail the "
-                    "same way). Use jit_compile=False (or 'auto') here; XLA works with one "
-                    "replica per GPU or one CPU per worker."
-                )
-            jit_compile = False  # "auto": XLA cannot run here, see above
+        jit = backend.resolve_jit_compile(self, jit_compile)
         super().compile(
             optimizer=None,
-            jit_compile=jit_compile,
+            jit_compile=jit,
             run_eagerly=run_eagerly,
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
-        if self._compile_requests["jit_compile"] is True and not self.jit_compile:
+        if jit_compile is True and not self.jit_compile:
             raise ValueError(
                 "jit_compile=True was requested but Keras disabled XLA for this model "
                 "(a layer without XLA support, or TensorFlow op determinism enabled)."
             )
-        if fast_layers == "auto":  # each form where it measured faster
-            transposed, fused_norm = bool(self.jit_compile), not self.jit_compile
-        else:
-            transposed = fused_norm = fast_layers
-        self.fast_layer_names = []
-        for network in (self.generator, self.discriminator):
-            self.fast_layer_names += fast_conv.accelerate(
-                network,
-                conv_transpose=transposed,
-                conv=fast_layers is not False,
-                bias=fused_norm,  # oneDNN's merged bias + kernel gradient: graphs only
-            )
-            if fused_norm:
-                self.fast_layer_names += fast_norm.accelerate(network)
-            else:
-                fast_norm.restore(network)
+        # Keras' trainers and LR callbacks see both optimizers as one.
+        self.optimizer = backend.OptimizerPair(self.d_optimizer, self.g_optimizer)
+        self._apply_fast_layers(fast_layers)
         # Optimizer slots exist from the start, so that weights saved with their
         # state (`.keras`, `save_weights`, `BackupAndRestore`) load before any step.
         self.build_optimizers()
 
-    def _resolve_auto_jit(self):
-        """`jit_compile="auto"`: XLA where it is the faster choice for this
-        machine (`backend.xla_is_faster`), otherwise a TensorFlow graph. Keras'
-        own "auto" (which turns XLA off on every CPU-only machine and under
-        any distribution strategy) decides the remaining cases."""
-        if not backend.xla_is_faster(self.distribute_strategy):
-            return False
-        if backend.cpu_only() and not self._distribute_strategy:
-            return _model_supports_jit(self)
-        return "auto"
+    def _apply_fast_layers(self, fast_layers) -> None:
+        compiled = bool(self.jit_compile) and not self.run_eagerly
+        if fast_layers == "auto":
+            forms = backend.auto_fast_layers(compiled)
+        elif fast_layers:
+            forms = {"conv", "conv_transpose", "bias", "norm"}
+        else:
+            forms = set()
+        if backend.fused_batch_norm_training is None:
+            forms.discard("norm")
+        if backend.NAME != "tensorflow":
+            forms.discard("bias")  # a plain add: nothing to gain elsewhere
+        self.fast_layer_names = []
+        for network in (self.generator, self.discriminator):
+            self.fast_layer_names += fast_conv.accelerate(
+                network,
+                conv_transpose="conv_transpose" in forms,
+                conv="conv" in forms,
+                bias="bias" in forms,
+            )
+            if "norm" in forms:
+                self.fast_layer_names += fast_norm.accelerate(network)
+            else:
+                fast_norm.restore(network)
 
     def _make_optimizer(self, optimizer, name):
         if optimizer is None:
@@ -475,6 +546,8 @@ class GANModel(keras.Model):
         config = dict(config)
         d_opt = _deserialize(config.pop("d_optimizer"))
         g_opt = _deserialize(config.pop("g_optimizer"))
+        if config.get("jit_compile") is True and backend.NAME == "torch":
+            config["jit_compile"] = "auto"  # saved on a backend with XLA
         self.compile(d_opt, g_opt, **config)
 
     def build_optimizers(self) -> None:
@@ -495,26 +568,32 @@ class GANModel(keras.Model):
         """
         seed = self.seed_generator if seed is None else seed
         return backend.replica_rows(
-            lambda n: keras.random.normal((n, self.latent_dim), seed=seed), batch_size
+            lambda n: draws.normal((n, self.latent_dim), seed=seed), batch_size
         )
 
     # ------------------------------------------------------------ the networks
     def _generate(self, z, labels=None, training=False):
-        if self.num_classes is None:
-            return self.generator(z, training=training)
-        return self.generator([z, labels], training=training)
+        return self.generator(self.conditioning.inputs(z, labels), training=training)
+
+    def _augment(self, images, training):
+        if training and self.diffaugment:
+            return augment.diff_augment(images, self.diffaugment, seed=self.seed_generator)
+        return images
 
     def _discriminate(self, images, labels=None, training=False, **kwargs):
-        """Calls the discriminator, on DiffAugment-ed images while training.
+        """The discriminator's logits, on DiffAugment-ed images while training.
 
-        Extra keyword arguments go to the discriminator's `call` (e.g.
-        `return_class_logits=True` for an auxiliary-classifier discriminator).
+        Extra keyword arguments go to the discriminator's `call`.
         """
-        if training and self.diffaugment:
-            images = augment.diff_augment(images, self.diffaugment, seed=self.seed_generator)
-        if self.num_classes is None:
-            return self.discriminator(images, training=training, **kwargs)
-        return self.discriminator([images, labels], training=training, **kwargs)
+        images = self._augment(images, training)
+        return self.conditioning.discriminate(
+            self.discriminator, images, labels, training, **kwargs
+        )[0]
+
+    def _discriminate_with_extra(self, images, labels=None, training=False):
+        """`(logits, extra)`: the logits and what the conditioning's loss terms need."""
+        images = self._augment(images, training)
+        return self.conditioning.discriminate(self.discriminator, images, labels, training)
 
     def call(self, inputs, training=False):
         """Maps noise to images: `z`, or `(z, labels)` for a conditional model."""
@@ -526,7 +605,7 @@ class GANModel(keras.Model):
                     "A conditional GANModel is called on (z, labels); got a single input."
                 )
             z, labels = inputs
-            labels = ops.cast(ops.reshape(labels, (-1, 1)), "int32")
+            labels = _as_label_column(labels)
         return self._generate(z, labels, training=training)
 
     # ------------------------------------------------------------------ losses
@@ -539,45 +618,29 @@ class GANModel(keras.Model):
         return self._g_loss_fn(fake_logits)
 
     def discriminator_objective(self, real, fake, labels=None, training=True):
-        """Full discriminator loss and its logged terms for one update."""
-        real_logits = self._discriminate(real, labels, training=training)
-        fake_logits = self._discriminate(fake, labels, training=training)
+        """Full discriminator loss and its logged terms for one update: the
+        adversarial loss, the conditioning's terms, the penalties and the
+        discriminator's own `losses`."""
+        real_logits, real_extra = self._discriminate_with_extra(real, labels, training)
+        fake_logits, fake_extra = self._discriminate_with_extra(fake, labels, training)
         loss = self.discriminator_loss(real_logits, fake_logits)
-        penalty, logs = self.discriminator_penalties(real, fake, labels, training=training)
-        return loss + penalty, logs
+        term, logs = self.conditioning.discriminator_terms(real_extra, fake_extra, labels)
+        penalty, penalty_logs = self.discriminator_penalties(real, fake, labels, training=training)
+        return loss + term + penalty, {**logs, **penalty_logs}
 
     def discriminator_penalties(self, real, fake, labels=None, training=True):
-        """The weighted sum of the enabled penalties (gradient penalty, R1, the
-        discriminator's own `losses`) and their logged unweighted values.
+        """The weighted sum of `self.penalties` and the discriminator's own
+        `losses`, and the penalties' logs (each unweighted value and whether
+        it was computed this update).
 
         Variants that override `discriminator_objective` add this to their loss.
         """
-
-        def critic(x):
-            return self._discriminate(x, labels, training=training)
-
         loss = ops.zeros((), "float32")
         logs = {}
-        if self.gradient_penalty_weight > 0:
-            gp = regularizers.gradient_penalty(critic, real, fake, seed=self.seed_generator)
-            loss = loss + self.gradient_penalty_weight * gp
-            logs["gp"] = gp
-        if self.r1_weight > 0:
-            if self.r1_interval == 1 or not training:
-                r1 = regularizers.r1_penalty(critic, real)
-                logs["r1_due"] = ops.ones((), "float32")
-            else:
-                # Lazy R1: only every r1_interval-th update, weighted by the interval.
-                due = ops.equal(ops.mod(self.d_optimizer.iterations, self.r1_interval), 0)
-                r1 = ops.cond(
-                    due,
-                    lambda: regularizers.r1_penalty(critic, real),
-                    lambda: ops.zeros((), "float32"),
-                )
-                logs["r1_due"] = ops.cast(due, "float32")
-            lazy = training and self.r1_interval > 1
-            loss = loss + 0.5 * self.r1_weight * (self.r1_interval if lazy else 1) * r1
-            logs["r1"] = r1
+        for penalty in self.penalties:
+            weighted, penalty_logs = penalty(self, real, fake, labels, training=training)
+            loss = loss + weighted
+            logs.update(penalty_logs)
         if self.discriminator.losses:
             loss = loss + ops.cast(ops.sum(self.discriminator.losses), "float32")
         return loss, logs
@@ -585,10 +648,13 @@ class GANModel(keras.Model):
     def generator_objective(self, batch_size, labels=None, training=True):
         """Generator loss for one update."""
         fake = self._generate(self.sample_latent(batch_size), labels, training=training)
-        loss = self.generator_loss(self._discriminate(fake, labels, training=training))
+        logits, extra = self._discriminate_with_extra(fake, labels, training)
+        loss = self.generator_loss(logits)
+        term, logs = self.conditioning.generator_terms(extra, labels)
+        loss = loss + term
         if self.generator.losses:
             loss = loss + ops.cast(ops.sum(self.generator.losses), "float32")
-        return loss, {}
+        return loss, logs
 
     # ------------------------------------------------------------------- steps
     def _unpack(self, data):
@@ -601,10 +667,13 @@ class GANModel(keras.Model):
         images = ops.cast(images, "float32")
         if labels is not None:
             validation.check_label_spec(labels.shape, labels.dtype, self.num_classes)
-            labels = ops.cast(ops.reshape(labels, (-1, 1)), "int32")
+            labels = _as_label_column(labels)
         return images, labels
 
-    def train_step(self, data):
+    def _train_step(self, data):
+        """One adversarial step, backend-neutral: `d_steps` discriminator
+        updates, then one generator update (each through `backend.minimize`),
+        then the EMA. The backend's `Trainer.train_step` calls it."""
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         for _ in range(self.d_steps):
@@ -624,7 +693,7 @@ class GANModel(keras.Model):
             self._update_ema()
         return self._update_trackers(d_loss, g_loss, d_logs)
 
-    def test_step(self, data):
+    def _test_step(self, data):
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         fake = self._generate(self.sample_latent(batch_size), labels, training=False)
@@ -632,7 +701,7 @@ class GANModel(keras.Model):
         g_loss, _ = self.generator_objective(batch_size, labels, training=False)
         return self._update_trackers(d_loss, g_loss, d_logs)
 
-    def predict_step(self, data):
+    def _predict_step(self, data):
         flat = [t for t in keras.tree.flatten(data) if t is not None]
         if self.num_classes is None:
             return self(flat[0], training=False)
@@ -643,21 +712,16 @@ class GANModel(keras.Model):
     def _update_trackers(self, d_loss, g_loss, d_logs):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        if "gp" in d_logs:
-            self.gp_tracker.update_state(d_logs["gp"])
-        if "r1" in d_logs:
-            # Lazy R1 steps without the penalty don't count in its average.
-            self.r1_tracker.update_state(d_logs["r1"], sample_weight=d_logs["r1_due"])
+        for name in self._term_names:
+            # A lazy penalty's skipped updates don't count in its average.
+            weight = d_logs.get(f"{name}_due")
+            getattr(self, f"{name}_tracker").update_state(d_logs[name], sample_weight=weight)
         return backend.step_logs({m.name: m.result() for m in self.metrics})
 
     @property
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker]
-        if self.gradient_penalty_weight > 0:
-            trackers.append(self.gp_tracker)
-        if self.r1_weight > 0:
-            trackers.append(self.r1_tracker)
-        return trackers
+        return trackers + [getattr(self, f"{name}_tracker") for name in self._term_names]
 
     # --------------------------------------------------------------------- fit
     def _assert_compiled(self):
@@ -667,18 +731,35 @@ class GANModel(keras.Model):
                 "optimizers; gan.compile(d_optimizer=..., g_optimizer=...) sets your own."
             )
 
+    def _loss_directions(self, callbacks) -> None:
+        """`mode="auto"` monitors of this model's losses minimize them (Keras
+        looks directions up only among compiled metrics)."""
+        names = {m.name for m in self.metrics}
+        for cb in callbacks or ():
+            monitor = getattr(cb, "monitor", None)
+            if (
+                isinstance(cb, keras.callbacks.MonitorCallback)
+                and getattr(cb, "mode", None) == "auto"
+                and isinstance(monitor, str)
+                and monitor.removeprefix("val_") in names
+            ):
+                cb.mode = "min"
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit` on images, or on (images, labels) for a conditional model.
 
         `x` may be a numpy array / tensor of images in [-1, 1] (with `y` the
-        integer labels), or a `tf.data.Dataset` of images or `(images, labels)`.
+        integer labels), or a `tf.data.Dataset` of images or `(images, labels)`
+        (on every backend).
         """
         self._assert_compiled()
+        backend.check_distribution(self)
         validation.check_fit_data(self, x, y)
-        if not _is_array_like(x):
+        if not validation.is_array(x):
             # A dataset brings its own shuffling; don't make Keras warn about it.
             kwargs.setdefault("shuffle", False)
         callbacks = kwargs.get("callbacks")
+        self._loss_directions(callbacks)
         for cb in callbacks or ():
             if hasattr(cb, "link_tensorboard"):  # SampleGrid -> TensorBoard images
                 cb.link_tensorboard(callbacks)
@@ -726,7 +807,10 @@ class GANModel(keras.Model):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer number of images; got {n!r}.")
         n = int(n)
-        z = self.sample_latent(n, seed=seed)
+        if seed is None:
+            z = self.sample_latent(n)
+        else:  # the same noise on every backend for the same seed
+            z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
         if self.num_classes is None:
             if labels is not None:
                 raise ValueError(
@@ -742,7 +826,7 @@ class GANModel(keras.Model):
                     "generate(ema=True) needs an EMA generator: create the model with "
                     "ema_decay=0.999 or train with kerasgan.callbacks.EMA()."
                 )
-            inputs = inputs if self.num_classes is None else [z, labels.reshape(-1, 1)]
+            inputs = self.conditioning.inputs(z, None if labels is None else labels.reshape(-1, 1))
             images = self.ema_generator.predict(inputs, batch_size=min(batch_size, n), verbose=0)
         else:
             images = self.predict(inputs, batch_size=min(batch_size, n), verbose=0)
@@ -798,6 +882,7 @@ class GANModel(keras.Model):
             gradient_penalty_weight=self.gradient_penalty_weight,
             r1_weight=self.r1_weight,
             r1_interval=self.r1_interval,
+            r2_weight=self.r2_weight,
             seed=self.seed,
             ema_decay=self.ema_decay,
             diffaugment=self.diffaugment,
@@ -821,3 +906,8 @@ class GANModel(keras.Model):
         config["generator"] = _deserialize(config["generator"])
         config["discriminator"] = _deserialize(config["discriminator"])
         return cls(**config)
+
+
+def _as_label_column(labels):
+    """Labels as an int32 `(batch, 1)` column, the networks' label input."""
+    return ops.cast(ops.reshape(labels, (-1, 1)), "int32")

@@ -7,11 +7,12 @@ unweighted scalar penalty in float32. The model multiplies by its weight.
 
 from __future__ import annotations
 
-from keras import ops, random
+from keras import ops
 
+from kerasgan import draws
 from kerasgan.backend import input_gradients, replica_rows
 
-__all__ = ["ALL_REGULARIZERS", "gradient_penalty", "r1_penalty"]
+__all__ = ["gradient_penalty", "r1_penalty", "r2_penalty"]
 
 #: Added under the square root of the gradient norm: a zero gradient would
 #: otherwise give an infinite derivative (NaN) for sqrt at 0.
@@ -45,7 +46,7 @@ def gradient_penalty(discriminator, real, fake, *, alpha=None, seed=None, target
     fake = ops.cast(fake, "float32")
     batch = ops.shape(real)[0]
     if alpha is None:
-        alpha = replica_rows(lambda n: random.uniform((n,), 0.0, 1.0, seed=seed), batch)
+        alpha = replica_rows(lambda n: draws.uniform((n,), 0.0, 1.0, seed=seed), batch)
     alpha = ops.reshape(ops.cast(alpha, "float32"), (-1,) + (1,) * (len(real.shape) - 1))
     x_hat = real + alpha * (fake - real)
     grads = input_gradients(discriminator, x_hat)
@@ -63,4 +64,12 @@ def r1_penalty(discriminator, real):
     return ops.mean(_per_sample_sq_norm(grads))
 
 
-ALL_REGULARIZERS = {"gradient_penalty": gradient_penalty, "r1": r1_penalty}
+def r2_penalty(discriminator, fake):
+    """R2 penalty `E[||grad D(G(z))||^2]` on generated data (Mescheder et al.
+    2018; with R1, the regularizer of R3GAN, Huang et al. 2024).
+
+    The regularizer is `gamma / 2` times this value.
+    """
+    fake = ops.cast(fake, "float32")
+    grads = input_gradients(discriminator, fake)
+    return ops.mean(_per_sample_sq_norm(grads))

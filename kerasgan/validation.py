@@ -19,14 +19,28 @@ SCALE_HINT = "scale them first, e.g. images = images.astype('float32') / 127.5 -
 def _shape_tuple(shape):
     if hasattr(shape, "as_list"):
         shape = shape.as_list() if shape.rank is not None else None
+    elif shape is not None:
+        shape = list(shape)
     return None if shape is None else tuple(None if d is None else int(d) for d in shape)
+
+
+class _Dtype:
+    """A dtype of any backend (TensorFlow, JAX, PyTorch, NumPy), by kind."""
+
+    def __init__(self, dtype):
+        import keras
+
+        self.name = keras.backend.standardize_dtype(dtype)
+        self.is_bool = self.name == "bool"
+        self.is_integer = self.name.startswith(("int", "uint"))
+        self.is_floating = self.name.startswith(("float", "bfloat"))
 
 
 def check_image_spec(shape, dtype, image_shape) -> None:
     """Checks the static shape and dtype of a batch of images."""
     shape = _shape_tuple(shape)
     image_shape = tuple(image_shape)
-    dtype = tf.as_dtype(dtype)
+    dtype = _Dtype(dtype)
     if shape is None:
         return
     expected = f"(batch, {', '.join(str(d) for d in image_shape)})"
@@ -97,7 +111,7 @@ def check_label_presence(has_labels: bool, num_classes, variant: str) -> None:
 def check_label_spec(shape, dtype, num_classes) -> None:
     """Checks the static shape and dtype of a batch of labels."""
     shape = _shape_tuple(shape)
-    dtype = tf.as_dtype(dtype)
+    dtype = _Dtype(dtype)
     if not dtype.is_integer:
         raise ValueError(
             f"Expected integer class labels in [0, {num_classes - 1}]; got dtype "
@@ -181,7 +195,7 @@ def check_fit_data(model, x, y) -> None:
         return
     if isinstance(x, (tuple, list)) and y is None and len(x) == 2:
         x, y = x
-    if not _is_array(x):
+    if not is_array(x):
         return  # generators, PyDatasets: checked when the step is traced
     check_label_presence(y is not None, model.num_classes, variant)
     x = np.asarray(x) if not tf.is_tensor(x) else x
@@ -194,5 +208,9 @@ def check_fit_data(model, x, y) -> None:
         check_label_values(y, model.num_classes)
 
 
-def _is_array(x) -> bool:
-    return isinstance(x, np.ndarray) or tf.is_tensor(x)
+def is_array(x) -> bool:
+    """Whether `x` is an in-memory array: NumPy, or a tensor of TensorFlow or
+    of the Keras backend (JAX, PyTorch)."""
+    import keras
+
+    return isinstance(x, np.ndarray) or tf.is_tensor(x) or keras.ops.is_tensor(x)

@@ -1,4 +1,8 @@
-"""TensorFlow implementations of the gradient-taking steps."""
+"""The TensorFlow trainer: `GradientTape` steps, `tf.distribute`, XLA policy.
+
+Also the TensorFlow ops behind the faster layer forms (hand-written
+gradients that TensorFlow computes faster than the automatic ones).
+"""
 
 from __future__ import annotations
 
@@ -116,6 +120,64 @@ def replica_rows(draw: Callable, batch_size):
     rows = draw(batch_size * replicas)
     start = tf.cast(context.replica_id_in_sync_group, tf.int32) * tf.cast(batch_size, tf.int32)
     return rows[start : start + batch_size]
+
+
+class Trainer:
+    """Keras' TensorFlow step signatures, onto the model's neutral steps."""
+
+    def train_step(self, data):
+        return self._train_step(data)
+
+    def test_step(self, data):
+        return self._test_step(data)
+
+    def predict_step(self, data):
+        return self._predict_step(data)
+
+
+def _model_supports_jit(model) -> bool:
+    """Keras' own test (every layer supports XLA, op determinism off)."""
+    try:
+        from keras.src.trainers.trainer import model_supports_jit
+    except ImportError:  # pragma: no cover - Keras moved it
+        return all(getattr(layer, "supports_jit", True) for layer in model._flatten_layers())
+    return bool(model_supports_jit(model))
+
+
+def resolve_jit_compile(model, requested):
+    """`compile(jit_compile=...)` on TensorFlow: `True` is XLA, `False` a
+    TensorFlow graph; `"auto"` is XLA where it is the faster choice for this
+    machine (`xla_is_faster`), otherwise a graph. Keras' own `"auto"` (which
+    turns XLA off on every CPU-only machine and under any distribution
+    strategy) decides the remaining cases."""
+    strategy = model.distribute_strategy
+    if requested == "auto":
+        if not xla_is_faster(strategy):
+            requested = False
+        elif cpu_only() and not model._distribute_strategy:
+            requested = _model_supports_jit(model)
+    if requested is not False and replicas_share_host_cpu(strategy):
+        if requested is True:
+            raise ValueError(
+                "jit_compile=True cannot run under a distribution strategy with several "
+                "replicas on logical CPU devices of one machine: TensorFlow's XLA cannot "
+                "read variables placed on another logical CPU (plain Keras models fail the "
+                "same way). Use jit_compile=False (or 'auto') here; XLA works with one "
+                "replica per GPU or one CPU per worker."
+            )
+        requested = False  # "auto": XLA cannot run here, see above
+    return requested
+
+
+def check_distribution(model) -> None:
+    """Every `tf.distribute` strategy works; nothing to refuse."""
+
+
+def auto_fast_layers(jit_compile) -> set:
+    """The faster layer forms measured faster on TensorFlow: the few-filter
+    convolutions always, the sub-pixel transposed convolution under XLA,
+    the separate bias gradient and the fused batch norm without it."""
+    return {"conv", "conv_transpose"} if jit_compile else {"conv", "bias", "norm"}
 
 
 def minimize(loss_fn: Callable, variables, optimizer):
@@ -262,3 +324,14 @@ def fused_batch_norm_training(x, gamma, beta, epsilon: float):
     )
     n = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), variance.dtype)
     return y, mean, variance * (n - 1.0) / tf.maximum(n, 1.0)
+
+
+def cond(pred, true_fn: Callable, false_fn: Callable):
+    """`keras.ops.cond` (assignments in the branch taken are kept)."""
+    import keras
+
+    return keras.ops.cond(pred, true_fn, false_fn)
+
+
+def prepare_network(network) -> None:
+    """Nothing to change on this backend."""

@@ -2,9 +2,8 @@
 Classifier GANs", ICML 2017, arXiv:1610.09585."""
 
 import keras
-from keras import ops
 
-from kerasgan import architectures, losses
+from kerasgan import architectures, conditioning
 from kerasgan.architectures.acgan import AuxiliaryClassifierDiscriminator
 from kerasgan.registry import register
 from kerasgan.variants.dcgan import DCGAN
@@ -61,16 +60,18 @@ class ACGAN(DCGAN):
             discriminator, keras.Model
         ):
             discriminator = AuxiliaryClassifierDiscriminator(discriminator, name=discriminator.name)
+        self.class_loss_weight = float(class_loss_weight)
         super().__init__(generator, discriminator, **kwargs)
         if self.discriminator.num_classes != self.num_classes:
             raise ValueError(
                 f"The discriminator's class head has {self.discriminator.num_classes} outputs "
                 f"but num_classes={self.num_classes}."
             )
-        self.class_loss_weight = float(class_loss_weight)
-        if self.class_loss_weight < 0:
-            raise ValueError(f"class_loss_weight must be >= 0; got {class_loss_weight}.")
-        self.cls_loss_tracker = keras.metrics.Mean(name="cls_loss")
+
+    def build_conditioning(self):
+        """Labels into `G`; `D` classifies: `AuxiliaryClassifier` adds the class
+        cross-entropy to both objectives (logged as `cls_loss`)."""
+        return conditioning.AuxiliaryClassifier(self.num_classes, self.class_loss_weight)
 
     @classmethod
     def build_discriminator(cls, image_shape, num_classes=None, base_filters=64):
@@ -83,42 +84,6 @@ class ACGAN(DCGAN):
             batch_norm=True,
             kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
         )
-
-    # ------------------------------------------------------------------ losses
-    def discriminator_objective(self, real, fake, labels=None, training=True):
-        real_logits, real_classes = self._discriminate(
-            real, labels, training=training, return_class_logits=True
-        )
-        fake_logits, fake_classes = self._discriminate(
-            fake, labels, training=training, return_class_logits=True
-        )
-        cls_loss = losses.class_cross_entropy(real_classes, labels) + losses.class_cross_entropy(
-            fake_classes, labels
-        )
-        loss = self.discriminator_loss(real_logits, fake_logits) + self.class_loss_weight * cls_loss
-        penalty, logs = self.discriminator_penalties(real, fake, labels, training=training)
-        logs["cls_loss"] = cls_loss
-        return loss + penalty, logs
-
-    def generator_objective(self, batch_size, labels=None, training=True):
-        fake = self._generate(self.sample_latent(batch_size), labels, training=training)
-        logits, classes = self._discriminate(
-            fake, labels, training=training, return_class_logits=True
-        )
-        cls_loss = losses.class_cross_entropy(classes, labels)
-        loss = self.generator_loss(logits) + self.class_loss_weight * cls_loss
-        if self.generator.losses:
-            loss = loss + ops.cast(ops.sum(self.generator.losses), "float32")
-        return loss, {}
-
-    # ----------------------------------------------------------------- metrics
-    def _update_trackers(self, d_loss, g_loss, d_logs):
-        self.cls_loss_tracker.update_state(d_logs["cls_loss"])
-        return super()._update_trackers(d_loss, g_loss, d_logs)
-
-    @property
-    def metrics(self):
-        return super().metrics + [self.cls_loss_tracker]
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,287 @@
+"""The JAX trainer: stateless steps with `jax.grad` and `jax.jit`.
+
+Keras' JAX trainer calls `train_step(state, data)` with the model's state
+(trainable, non-trainable, optimizer and metric variables, the noise
+`SeedGenerator` among the non-trainable ones) and expects the new state
+back. `Trainer.train_step` runs the model's backend-neutral step inside a
+`keras.StatelessScope` holding that state, so every variable read sees the
+state and every assignment (optimizer updates, batch-norm statistics, the
+noise generator's seed, EMA, metrics) lands in the scope; the new state is
+read back from it. The random draws are thereby threaded through the state.
+
+Gradients inside the scope: `minimize` and `input_gradients` evaluate their
+function in a nested scope whose values for the differentiated variables
+(or input) are JAX tracers, differentiate it with `jax.grad`, and carry the
+assignments made inside it out as auxiliary outputs. A variable that is
+differentiated *and* assigned inside the function (Keras'
+`SpectralNormalization` writes the normalized kernel back in training)
+passes its gradient straight through the assignment, as a variable read
+after an assignment does under TensorFlow's tape and PyTorch's autograd:
+the three backends then compute the same update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import keras
+from keras import StatelessScope
+from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+
+class _Scope(StatelessScope):
+    """A stateless scope that starts from another scope's values.
+
+    `through`: variable ids mapped to the tracer they are differentiated
+    at; an assignment to one of them keeps that tracer's gradient
+    (`value = t + stop_gradient(new - t)`).
+    """
+
+    def __init__(self, parent=None, through=None):
+        super().__init__()
+        self.state_mapping = dict(parent.state_mapping) if parent is not None else {}
+        self.through = dict(getattr(parent, "through", {}))
+        for key, tracer in (through or {}).items():
+            self.state_mapping[key] = tracer
+            self.through[key] = tracer
+
+    def add_update(self, update):
+        variable, value = update
+        self.set(id(variable), value)
+
+    def set(self, key, value):
+        base = self.through.get(key)
+        if base is not None:
+            value = base + jax.lax.stop_gradient(value - base)
+        self.state_mapping[key] = value
+
+    def changes(self, parent) -> dict:
+        """The values assigned in this scope that differ from `parent`'s."""
+        return {k: v for k, v in self.state_mapping.items() if parent.state_mapping.get(k) is not v}
+
+
+def _current_scope():
+    scope = get_stateless_scope()
+    if scope is None:
+        raise RuntimeError(
+            "kerasgan's JAX gradient steps run inside GANModel's train step (fit, "
+            "train_on_batch); call them from there."
+        )
+    return scope
+
+
+def _apply(scope, changes: dict) -> None:
+    for key, value in changes.items():
+        if isinstance(scope, _Scope):
+            scope.set(key, value)
+        else:
+            scope.state_mapping[key] = value
+
+
+def _in_state(model, groups, step: Callable):
+    """Runs `step()` with the variables of `groups` set to `values`; returns
+    its result and the groups' new values."""
+    mapping = []
+    for variables, values in groups:
+        mapping.extend(zip(variables, values))
+    scope = _Scope()
+    for variable, value in mapping:
+        scope.state_mapping[id(variable)] = value
+    with scope:
+        result = step()
+    new = [
+        [scope.state_mapping.get(id(v), value) for v, value in zip(variables, values)]
+        for variables, values in groups
+    ]
+    return result, new
+
+
+class Trainer:
+    """Keras' stateless JAX step signatures, onto the model's neutral steps."""
+
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_vars, metrics_vars = state
+        logs, new = _in_state(
+            self,
+            [
+                (self.trainable_variables, trainable),
+                (self.non_trainable_variables, non_trainable),
+                (self.optimizer.variables, optimizer_vars),
+                (self.metrics_variables, metrics_vars),
+            ],
+            lambda: self._train_step(data),
+        )
+        return logs, tuple(new)
+
+    def test_step(self, state, data):
+        trainable, non_trainable, metrics_vars = state
+        logs, new = _in_state(
+            self,
+            [
+                (self.trainable_variables, trainable),
+                (self.non_trainable_variables, non_trainable),
+                (self.metrics_variables, metrics_vars),
+            ],
+            lambda: self._test_step(data),
+        )
+        return logs, tuple(new)
+
+    def predict_step(self, state, data):
+        trainable, non_trainable = state
+        outputs, new = _in_state(
+            self,
+            [(self.trainable_variables, trainable), (self.non_trainable_variables, non_trainable)],
+            lambda: self._predict_step(data),
+        )
+        return outputs, new[1]
+
+
+def minimize(loss_fn: Callable, variables, optimizer):
+    """One update of `variables` by `optimizer` on `loss_fn()`'s gradient.
+
+    `loss_fn` returns `(loss, logs)`; returns the same. Runs inside the
+    train step's stateless scope (see the module docstring).
+    """
+    outer = _current_scope()
+    variables = list(variables)
+    keys = [id(v) for v in variables]
+    values = [
+        outer.state_mapping[k] if k in outer.state_mapping else v.value
+        for k, v in zip(keys, variables)
+    ]
+
+    def scaled_loss(vals):
+        inner = _Scope(outer, through=dict(zip(keys, vals)))
+        with inner:
+            loss, logs = loss_fn()
+            scaled = optimizer.scale_loss(loss)
+        return scaled, (loss, logs, inner.changes(outer))
+
+    grads, (loss, logs, changes) = jax.grad(scaled_loss, has_aux=True)(values)
+    _apply(outer, changes)
+    optimizer.apply(grads, variables)
+    return loss, logs
+
+
+def input_gradients(fn: Callable, x):
+    """Gradient of `sum(fn(x))` with respect to `x` (differentiable itself).
+
+    When `fn` treats samples independently (no batch statistics), row `i` of
+    the result is the gradient of `fn(x)[i]` with respect to `x[i]`.
+    """
+    outer = _current_scope()
+
+    def total(x):
+        inner = _Scope(outer)
+        with inner:
+            out = jnp.sum(jnp.asarray(fn(x), jnp.float32))
+        return out, inner.changes(outer)
+
+    grads, changes = jax.grad(total, has_aux=True)(x)
+    _apply(outer, changes)
+    return grads
+
+
+def resolve_jit_compile(model, requested):
+    """`jit_compile=True` and `"auto"` compile the step with `jax.jit`
+    (XLA); `False` runs it op by op (slow; for debugging)."""
+    return requested is not False
+
+
+def check_distribution(model) -> None:
+    """Refuses a `tf.distribute` strategy: JAX scales with `keras.distribution`."""
+    import sys
+
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return
+    strategy = tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync > 1 or tf.distribute.has_strategy():
+        raise ValueError(
+            "A tf.distribute strategy does not distribute a model on the JAX backend. "
+            "Use keras.distribution instead, e.g. "
+            "keras.distribution.set_distribution(keras.distribution.DataParallel()) "
+            "before building the model, or set KERAS_BACKEND=tensorflow."
+        )
+
+
+def auto_fast_layers(jit_compile) -> set:
+    """No faster form has been measured faster on JAX: Keras' layers everywhere."""
+    return set()
+
+
+def num_replicas() -> int:
+    """Always 1: `keras.distribution` shards one global step (no per-replica code)."""
+    return 1
+
+
+def replica_rows(draw: Callable, batch_size):
+    """`draw(batch_size)`: a data-parallel JAX step is one global computation."""
+    return draw(batch_size)
+
+
+def step_logs(logs: dict) -> dict:
+    return logs
+
+
+def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, padding: str):
+    """`forward(x, kernel)`, differentiated by JAX."""
+    return forward(x, kernel)
+
+
+def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_left: int):
+    """`forward(x, kernel)`, differentiated by JAX."""
+    return forward(x, kernel)
+
+
+def bias_add(x, bias):
+    """`x + bias` over the last axis."""
+    return x + bias
+
+
+__all__ = [
+    "Trainer",
+    "auto_fast_layers",
+    "bias_add",
+    "check_distribution",
+    "conv_transpose_with_native_gradients",
+    "conv_with_gemm_gradients",
+    "input_gradients",
+    "keras",
+    "minimize",
+    "num_replicas",
+    "replica_rows",
+    "resolve_jit_compile",
+    "step_logs",
+]
+
+
+def cond(pred, true_fn: Callable, false_fn: Callable):
+    """`keras.ops.cond` whose branches may assign variables (a lazy penalty's
+    discriminator call moves batch-norm statistics or the augmentation seed):
+    each branch runs in its own scope and returns the whole state with its
+    result, so the assignments of the branch taken are kept."""
+    outer = get_stateless_scope()
+    if outer is None:
+        return keras.ops.cond(pred, true_fn, false_fn)
+    keys = list(outer.state_mapping)
+
+    def branch(fn):
+        def run(_):
+            inner = _Scope(outer)
+            with inner:
+                out = fn()
+            return out, [jnp.asarray(inner.state_mapping[k]) for k in keys]
+
+        return run
+
+    out, values = jax.lax.cond(pred, branch(true_fn), branch(false_fn), None)
+    for key, value in zip(keys, values):
+        outer.state_mapping[key] = value
+    return out
+
+
+def prepare_network(network) -> None:
+    """Nothing to change on this backend."""
