@@ -41,6 +41,22 @@ def _deserialize(config):
     return keras.saving.deserialize_keras_object(config)
 
 
+def _portable(config):
+    """An optimizer config that loads on every backend: Keras' PyTorch
+    backend serializes its optimizers under their backend module
+    (`keras.src.backend.torch.optimizers...`), which would rebuild a PyTorch
+    optimizer on TensorFlow or JAX; the public `keras.optimizers` class is
+    the same optimizer on each backend."""
+    if isinstance(config, dict):
+        config = {k: _portable(v) for k, v in config.items()}
+        module = config.get("module")
+        if isinstance(module, str) and module.startswith("keras.src.backend."):
+            config["module"] = "keras.optimizers"
+    elif isinstance(config, list):
+        config = [_portable(v) for v in config]
+    return config
+
+
 def _check_int(value, name, minimum=1):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
@@ -533,8 +549,8 @@ class GANModel(backend.Trainer, keras.Model):
         if not self.compiled or self.d_optimizer is None:
             return {}
         return {
-            "d_optimizer": _serialize(self.d_optimizer),
-            "g_optimizer": _serialize(self.g_optimizer),
+            "d_optimizer": _portable(_serialize(self.d_optimizer)),
+            "g_optimizer": _portable(_serialize(self.g_optimizer)),
             # what was asked for: "auto" decides again where the model is loaded
             "jit_compile": self._compile_requests["jit_compile"],
             "run_eagerly": self.run_eagerly,
@@ -544,8 +560,8 @@ class GANModel(backend.Trainer, keras.Model):
 
     def compile_from_config(self, config):
         config = dict(config)
-        d_opt = _deserialize(config.pop("d_optimizer"))
-        g_opt = _deserialize(config.pop("g_optimizer"))
+        d_opt = _deserialize(_portable(config.pop("d_optimizer")))
+        g_opt = _deserialize(_portable(config.pop("g_optimizer")))
         if config.get("jit_compile") is True and backend.NAME == "torch":
             config["jit_compile"] = "auto"  # saved on a backend with XLA
         self.compile(d_opt, g_opt, **config)
@@ -738,7 +754,8 @@ class GANModel(backend.Trainer, keras.Model):
         for cb in callbacks or ():
             monitor = getattr(cb, "monitor", None)
             if (
-                isinstance(cb, keras.callbacks.MonitorCallback)
+                isinstance(cb, keras.callbacks.Callback)
+                and hasattr(cb, "monitor_op")
                 and getattr(cb, "mode", None) == "auto"
                 and isinstance(monitor, str)
                 and monitor.removeprefix("val_") in names

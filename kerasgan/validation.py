@@ -30,7 +30,10 @@ class _Dtype:
     def __init__(self, dtype):
         import keras
 
-        self.name = keras.backend.standardize_dtype(dtype)
+        try:
+            self.name = keras.backend.standardize_dtype(dtype)
+        except (TypeError, ValueError):  # strings, objects: not a tensor dtype
+            self.name = str(getattr(dtype, "name", dtype))
         self.is_bool = self.name == "bool"
         self.is_integer = self.name.startswith(("int", "uint"))
         self.is_floating = self.name.startswith(("float", "bfloat"))
@@ -152,6 +155,10 @@ def _split_element(element):
             "dataset.map(lambda d: (d['image'], d['label']))."
         )
     if isinstance(element, (tuple, list)):
+        if len(element) == 3 and element[2] is None:  # train_on_batch(x, y): no weights
+            element = element[:2]
+        if len(element) == 2 and element[1] is None:
+            element = element[:1]
         if len(element) == 1:
             return element[0], None
         if len(element) == 2:

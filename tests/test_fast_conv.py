@@ -207,9 +207,9 @@ def test_auto_picks_xla_by_cpu(monkeypatch, flags, onednn_env, expected):
 
 @pytest.mark.parametrize("xla_faster", [True, False])
 def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp_path, xla_faster):
-    from kerasgan import backend
+    from kerasgan.backend import tensorflow as tf_backend
 
-    monkeypatch.setattr(backend, "xla_is_faster", lambda strategy=None: xla_faster)
+    monkeypatch.setattr(tf_backend, "xla_is_faster", lambda strategy=None: xla_faster)
     gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0)
     gan.compile()
     assert gan.jit_compile is xla_faster
@@ -220,7 +220,7 @@ def test_compile_auto_follows_the_machine_and_redecides_on_load(monkeypatch, tmp
     config = gan.get_compile_config()
     assert config["jit_compile"] == "auto" and config["fast_layers"] == "auto"
     gan.save(tmp_path / "gan.keras")
-    monkeypatch.setattr(backend, "xla_is_faster", lambda strategy=None: not xla_faster)
+    monkeypatch.setattr(tf_backend, "xla_is_faster", lambda strategy=None: not xla_faster)
     loaded = kerasgan.load_model(tmp_path / "gan.keras")
     assert loaded.jit_compile is (not xla_faster)
     assert fast_conv.is_accelerated(loaded.generator.get_layer("up1")) is (not xla_faster)

@@ -199,6 +199,10 @@ def minimize(loss_fn: Callable, variables, optimizer):
         # replica count so that the update matches the global-batch mean.
         scaled = optimizer.scale_loss(loss / num_replicas())
     grads = tape.gradient(scaled, variables)
+    # Embedding gradients arrive as IndexedSlices, which Keras' TensorFlow
+    # optimizers apply as sparse ("lazy") updates; dense gradients give the
+    # update JAX and PyTorch compute.
+    grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
     optimizer.apply_gradients(zip(grads, variables))
     return loss, logs
 

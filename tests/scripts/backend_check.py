@@ -1,0 +1,180 @@
+"""One backend's side of the cross-backend checks (run with KERAS_BACKEND set).
+
+    python tests/scripts/backend_check.py init DIR    # initial weights + batch (any backend)
+    python tests/scripts/backend_check.py step DIR    # two train steps per case, injected draws
+    python tests/scripts/backend_check.py load DIR    # load every other backend's .keras, train on
+    python tests/scripts/backend_check.py zoo DIR     # zoo presets on fixed z
+
+Each mode writes under DIR/<backend>/ (init: DIR/init/); tests/test_backends.py
+compares the backends' outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import keras
+import numpy as np
+
+import kerasgan
+
+BACKEND = keras.backend.backend()
+BACKENDS = ("tensorflow", "jax", "torch")
+IMAGE_SHAPE = (16, 16, 1)
+BATCH = 8
+
+#: case name -> (variant, create() overrides)
+CASES = {
+    "dcgan": ("dcgan", {}),
+    "lsgan": ("lsgan", {}),
+    "wgan_gp": ("wgan_gp", {}),
+    "r1gan": ("r1gan", {}),
+    "r1gan_lazy": ("r1gan", {"r1_interval": 2}),
+    "sngan": ("sngan", {}),
+    "cgan": ("cgan", {"num_classes": 3}),
+    "acgan": ("acgan", {"num_classes": 3}),
+    "cgan_projection": ("cgan_projection", {"num_classes": 3}),
+    "dcgan_diffaugment_ema": (
+        "dcgan",
+        {"diffaugment": "color,translation,cutout", "ema_decay": 0.9},
+    ),
+}
+for _name in kerasgan.list_variants():  # every registered variant gets a case
+    CASES.setdefault(_name, (_name, {"num_classes": 3} if kerasgan.get(_name).conditional else {}))
+
+
+def build(case):
+    variant, overrides = CASES[case]
+    return kerasgan.create(
+        variant, image_shape=IMAGE_SHAPE, latent_dim=8, base_filters=8, seed=0, **overrides
+    )
+
+
+def weights_of(gan) -> dict:
+    out = {}
+    for role in ("generator", "discriminator", "ema_generator"):
+        net = getattr(gan, role)
+        if net is not None:
+            for i, w in enumerate(net.get_weights()):
+                out[f"{role}/{i}"] = np.asarray(w)
+    return out
+
+
+def set_weights(gan, arrays) -> None:
+    for role in ("generator", "discriminator", "ema_generator"):
+        net = getattr(gan, role)
+        if net is not None:
+            n = len(net.get_weights())
+            net.set_weights([arrays[f"{role}/{i}"] for i in range(n)])
+
+
+def batch(init_dir, case):
+    data = np.load(os.path.join(init_dir, "batch.npz"))
+    if CASES[case][1].get("num_classes"):
+        return data["images"], data["labels"]
+    return data["images"], None
+
+
+def init(root) -> None:
+    out = os.path.join(root, "init")
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(0)
+    images = np.tanh(rng.standard_normal((BATCH,) + IMAGE_SHAPE)).astype("float32")
+    labels = rng.integers(0, 3, (BATCH,)).astype("int32")
+    np.savez(os.path.join(out, "batch.npz"), images=images, labels=labels)
+    for case in CASES:
+        weights = weights_of(build(case))
+        # Zero-initialized biases make exact zeros (cutout regions) hit
+        # activation kinks, where Keras' backends pick different subgradients
+        # (LeakyReLU at 0: slope on TensorFlow and PyTorch, 1 on JAX); a
+        # small offset keeps the comparison off those measure-zero points.
+        for key, w in weights.items():
+            if w.ndim == 1 and w.dtype.kind == "f" and not np.any(w):
+                weights[key] = (w + rng.uniform(-0.05, 0.05, w.shape)).astype(w.dtype)
+        np.savez(os.path.join(out, f"{case}.npz"), **weights)
+
+
+def step(root) -> None:
+    out = os.path.join(root, BACKEND)
+    os.makedirs(out, exist_ok=True)
+    init_dir = os.path.join(root, "init")
+    for case in CASES:
+        gan = build(case)
+        set_weights(gan, np.load(os.path.join(init_dir, f"{case}.npz")))
+        gan.seed_generator = kerasgan.draws.InjectedDraws(0)
+        # eager steps: each draw is taken once per step, in the same order everywhere
+        if BACKEND == "jax":
+            gan.compile(jit_compile=False, fast_layers=False)
+        else:
+            gan.compile(jit_compile=False, run_eagerly=True, fast_layers=False)
+        x, y = batch(init_dir, case)
+        logs = [gan.train_on_batch(x, y, return_dict=True) for _ in range(2)]
+        result = weights_of(gan)
+        for i, step_logs in enumerate(logs):
+            for k, v in step_logs.items():
+                result[f"logs/{i}/{k}"] = np.asarray(float(v))
+        result["record"] = np.asarray(json.dumps(gan.seed_generator.record))
+        np.savez(os.path.join(out, f"{case}.npz"), **result)
+        gan.seed_generator = keras.random.SeedGenerator(0)
+        gan.save(os.path.join(out, f"{case}.keras"))
+        print(case, {k: round(float(v), 5) for k, v in logs[-1].items()}, flush=True)
+
+
+def load(root) -> None:
+    init_dir = os.path.join(root, "init")
+    report = {}
+    for source in BACKENDS:
+        for case in CASES:
+            path = os.path.join(root, source, f"{case}.keras")
+            if not os.path.exists(path):
+                continue
+            gan = kerasgan.load_model(path)
+            saved = np.load(os.path.join(root, source, f"{case}.npz"))
+            diff = max(
+                float(np.max(np.abs(w - saved[k]))) if w.size else 0.0
+                for k, w in weights_of(gan).items()
+            )
+            opt = [np.asarray(v) for v in gan.d_optimizer.variables + gan.g_optimizer.variables]
+            x, y = batch(init_dir, case)
+            logs = gan.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
+            finite = all(np.isfinite(v[-1]) for v in logs.values())
+            moved = max(
+                float(np.max(np.abs(a - b))) if a.size else 0.0
+                for a, b in zip(weights_of(gan).values(), (saved[k] for k in weights_of(gan)))
+            )
+            report[f"{source}/{case}"] = {
+                "weights_max_diff": diff,
+                "iterations": [
+                    int(opt[0]),
+                    int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)),
+                ],
+                "finite": bool(finite),
+                "moved": moved,
+            }
+    os.makedirs(os.path.join(root, BACKEND), exist_ok=True)
+    with open(os.path.join(root, BACKEND, "load.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    print(json.dumps(report)[:2000])
+
+
+def zoo(root) -> None:
+    out = os.path.join(root, BACKEND)
+    os.makedirs(out, exist_ok=True)
+    result = {}
+    for name in kerasgan.zoo.list():
+        gan = kerasgan.zoo.load(name)
+        z = np.random.default_rng(0).standard_normal((8, gan.latent_dim)).astype("float32")
+        inputs = (
+            z if gan.num_classes is None else (z, np.arange(8, dtype="int32") % gan.num_classes)
+        )
+        result[name] = np.asarray(gan.predict(inputs, verbose=0))
+        result[f"{name}/generate"] = gan.generate(8, seed=0, ema=gan.ema_generator is not None)
+    np.savez(os.path.join(out, "zoo.npz"), **result)
+
+
+if __name__ == "__main__":
+    modes, root = sys.argv[1], sys.argv[2]
+    for mode in modes.split(","):
+        {"init": init, "step": step, "load": load, "zoo": zoo}[mode](root)
