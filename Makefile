@@ -14,8 +14,13 @@ demo: install data
 	$(BIN)/kerasgan train dcgan --dataset fashion_mnist --epochs 1 --seed 0 --out runs/demo
 	@echo "Sample grid: runs/demo/samples.png"
 
+# The full suite on TensorFlow, then the backend-neutral tests (marked
+# `backends`: variants, losses, penalties, EMA, saving, ...) on JAX and PyTorch.
+# tests/test_backends.py compares the three backends itself.
 test: install data
 	$(BIN)/python -m pytest -ra
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -ra -m backends --ignore=tests/test_backends.py
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -ra -m backends --ignore=tests/test_backends.py
 
 # Skips the tests that train for real on Fashion-MNIST (a few minutes).
 test-quick: install data
@@ -26,6 +31,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# older installs used tensorflow-cpu; two packages must not provide one module
+	$(BIN)/python -m pip uninstall -q -y tensorflow-cpu 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(STAMP)
 

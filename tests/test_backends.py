@@ -139,3 +139,19 @@ def test_zoo_presets_give_the_same_images(runs, other):
     for key in ref.files:
         assert ref[key].min() >= -1 and ref[key].max() <= 1 and ref[key].std() > 0.05
         np.testing.assert_allclose(got[key], ref[key], atol=1e-5, err_msg=f"{key} on {other}")
+
+
+def test_jax_data_parallel_matches_one_device():
+    """keras.distribution.DataParallel over two host devices computes the step
+    of one device (same losses, same updated weights)."""
+    script = os.path.join(os.path.dirname(__file__), "scripts", "jax_data_parallel.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [sys.executable, script], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report.pop("devices") == 2
+    for variant, entry in report.items():
+        assert entry["moved"] > 1e-3, variant
+        assert entry["max_weight_diff"] < 1e-6 and entry["loss_diff"] < 1e-5, (variant, entry)
