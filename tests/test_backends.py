@@ -120,9 +120,9 @@ def test_same_losses_and_weights_after_two_steps(runs, other):
 def test_files_from_every_backend_load_and_train_on(runs, target):
     with open(os.path.join(runs, target, "load.json")) as f:
         report = json.load(f)
-    cases = _cases(runs)
+    assert len(report) == 3 * 5
     for source in BACKENDS:
-        for case in cases:
+        for case in ("dcgan_diffaugment_ema", "wgan_gp", "r1gan_lazy", "acgan", "cgan_projection"):
             entry = report[f"{source}/{case}"]
             assert entry["weights_max_diff"] == 0.0, (source, target, case)
             d_iter, g_iter = entry["iterations"]

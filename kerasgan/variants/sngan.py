@@ -65,7 +65,6 @@ class SNGAN(GANModel):
 
     description = "SNGAN (Miyato et al. 2018): spectral norm in D, hinge loss, DCGAN or ResNet."
     default_adversarial_loss = "hinge"
-    default_d_steps = ARCHITECTURE_DEFAULTS["dcgan"][0]
     default_optimizer = ARCHITECTURE_DEFAULTS["dcgan"][1]
 
     def __init__(self, generator, discriminator, architecture="dcgan", d_steps=None, **kwargs):

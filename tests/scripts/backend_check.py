@@ -122,11 +122,16 @@ def step(root) -> None:
         print(case, {k: round(float(v), 5) for k, v in logs[-1].items()}, flush=True)
 
 
+#: cases whose files every backend loads: one of each kind of state (EMA, a
+#: penalty, lazy R1, an auxiliary classifier, spectral norm + conditional BN)
+LOAD_CASES = ("dcgan_diffaugment_ema", "wgan_gp", "r1gan_lazy", "acgan", "cgan_projection")
+
+
 def load(root) -> None:
     init_dir = os.path.join(root, "init")
     report = {}
     for source in BACKENDS:
-        for case in CASES:
+        for case in LOAD_CASES:
             path = os.path.join(root, source, f"{case}.keras")
             if not os.path.exists(path):
                 continue
