@@ -1,5 +1,5 @@
 """Strided transposed convolutions: Keras/TensorFlow's implementation vs
-kerasgan's sub-pixel form (`kerasgan.fast_conv`), per layer shape, under XLA.
+kerasgan's sub-pixel form (`kerasgan._fast_conv`), per layer shape, under XLA.
 
 Usage:
     python benchmarks/conv_transpose.py [--rounds 5] [--json runs/conv_transpose.json]
@@ -28,7 +28,7 @@ import time
 import keras
 import tensorflow as tf
 
-from kerasgan import fast_conv
+from kerasgan import _fast_conv as fast_conv
 
 # (batch, input size, in channels, out channels): the generators' layers
 SHAPES = [

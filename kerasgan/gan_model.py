@@ -15,13 +15,14 @@ import numpy as np
 from keras import ops
 
 from kerasgan import (
+    _call_override,
+    _fast_conv,
+    _fast_norm,
     architectures,
     augment,
     backend,
     conditioning,
     draws,
-    fast_conv,
-    fast_norm,
     losses,
     penalties,
     saving,
@@ -200,8 +201,9 @@ class GANModel(backend.Trainer, keras.Model):
         policy = augment.parse_policy(diffaugment)
         self.diffaugment = ",".join(policy) if policy else None
         self._image_shape = self._check_networks()
-        backend.prepare_network(self.generator)
-        backend.prepare_network(self.discriminator)
+        with _call_override.installing(self):
+            backend.prepare_network(self.generator)
+            backend.prepare_network(self.discriminator)
 
         self.d_loss_tracker = penalties.loss_tracker("d_loss")
         self.g_loss_tracker = penalties.loss_tracker("g_loss")
@@ -257,7 +259,8 @@ class GANModel(backend.Trainer, keras.Model):
             ema.name = "ema_generator"
             ema.set_weights(self.generator.get_weights())
             ema.trainable = False
-            backend.prepare_network(ema)
+            with _call_override.installing(self):
+                backend.prepare_network(ema)
             self.ema_generator = ema
         self.ema_decay = decay
         if getattr(self, "train_function", None) is not None:
@@ -389,7 +392,10 @@ class GANModel(backend.Trainer, keras.Model):
         z = keras.KerasTensor((None, self.latent_dim))
         labels = keras.KerasTensor((None, 1), dtype="int32")
         try:
-            spec = self.generator.compute_output_spec(self.conditioning.inputs(z, labels))
+            # A symbolic call, not just `compute_output_spec`: it also builds a
+            # subclassed network, which Keras' JAX and PyTorch trainers otherwise
+            # try to build by calling this model on a batch of images.
+            spec = self.generator(self.conditioning.inputs(z, labels))
         except Exception as e:
             raise ValueError(
                 f"Could not run the generator {self.generator.name!r} on noise of shape "
@@ -407,7 +413,7 @@ class GANModel(backend.Trainer, keras.Model):
         images = keras.KerasTensor((None,) + tuple(image_shape))
         labels = keras.KerasTensor((None, 1), dtype="int32")
         try:
-            self.discriminator.compute_output_spec(self.conditioning.inputs(images, labels))
+            self.discriminator(self.conditioning.inputs(images, labels))  # builds it too
         except Exception as e:
             raise ValueError(
                 f"The discriminator {self.discriminator.name!r} cannot take the generator's "
@@ -520,17 +526,21 @@ class GANModel(backend.Trainer, keras.Model):
         if backend.NAME != "tensorflow":
             forms.discard("bias")  # a plain add: nothing to gain elsewhere
         self.fast_layer_names = []
+        with _call_override.installing(self):
+            self._install_fast_layers(forms)
+
+    def _install_fast_layers(self, forms) -> None:
         for network in (self.generator, self.discriminator):
-            self.fast_layer_names += fast_conv.accelerate(
+            self.fast_layer_names += _fast_conv.accelerate(
                 network,
                 conv_transpose="conv_transpose" in forms,
                 conv="conv" in forms,
                 bias="bias" in forms,
             )
             if "norm" in forms:
-                self.fast_layer_names += fast_norm.accelerate(network)
+                self.fast_layer_names += _fast_norm.accelerate(network)
             else:
-                fast_norm.restore(network)
+                _fast_norm.restore(network)
 
     def _make_optimizer(self, optimizer, name):
         if optimizer is None:
@@ -690,6 +700,10 @@ class GANModel(backend.Trainer, keras.Model):
         """One adversarial step, backend-neutral: `d_steps` discriminator
         updates, then one generator update (each through `backend.minimize`),
         then the EMA. The backend's `Trainer.train_step` calls it."""
+        with _call_override.active(self):
+            return self._adversarial_step(data)
+
+    def _adversarial_step(self, data):
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         for _ in range(self.d_steps):
@@ -710,6 +724,10 @@ class GANModel(backend.Trainer, keras.Model):
         return self._update_trackers(d_loss, g_loss, d_logs)
 
     def _test_step(self, data):
+        with _call_override.active(self):
+            return self._evaluation_step(data)
+
+    def _evaluation_step(self, data):
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         fake = self._generate(self.sample_latent(batch_size), labels, training=False)
@@ -718,6 +736,10 @@ class GANModel(backend.Trainer, keras.Model):
         return self._update_trackers(d_loss, g_loss, d_logs)
 
     def _predict_step(self, data):
+        with _call_override.active(self):
+            return self._generation_step(data)
+
+    def _generation_step(self, data):
         flat = [t for t in keras.tree.flatten(data) if t is not None]
         if self.num_classes is None:
             return self(flat[0], training=False)

@@ -1,4 +1,4 @@
-"""`kerasgan.fast_conv` (sub-pixel transposed convolutions, few-filter
+"""`kerasgan._fast_conv` (sub-pixel transposed convolutions, few-filter
 convolutions as matrix products, bias gradients apart from kernel gradients):
 the same function, gradients and second-order gradients as Keras' layers, and
 a GANModel that uses them trains like one that does not."""
@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 import kerasgan
-from kerasgan import fast_conv
+from kerasgan import _fast_conv as fast_conv
 
 # the default DCGAN's batch normalizations (generator, discriminator)
 BN_LAYERS = ["project_bn", "up1_bn", "down2_bn"]

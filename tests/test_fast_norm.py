@@ -1,4 +1,4 @@
-"""Fused batch normalization (`kerasgan.fast_norm`): the same outputs,
+"""Fused batch normalization (`kerasgan._fast_norm`): the same outputs,
 gradients, second-order gradients and moving statistics as Keras'
 `BatchNormalization` in training, and Keras' own code everywhere else."""
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasgan import fast_norm
+from kerasgan import _fast_norm as fast_norm
 
 
 def _rel(a, b):
