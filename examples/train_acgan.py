@@ -22,7 +22,7 @@ images, labels = kerasgan.data.load_arrays("fashion_mnist")
 gan = kerasgan.create(
     "acgan", image_shape=(28, 28, 1), num_classes=10, class_loss_weight=args.class_loss_weight
 )
-gan.compile(jit_compile=True)
+gan.compile()
 gan.fit(
     images, labels, batch_size=128, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch
 )  # logs d_loss, g_loss, cls_loss

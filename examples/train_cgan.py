@@ -19,7 +19,7 @@ os.makedirs(args.out, exist_ok=True)
 
 images, labels = kerasgan.data.load_arrays("fashion_mnist")
 gan = kerasgan.create("cgan", image_shape=(28, 28, 1), num_classes=10)
-gan.compile(jit_compile=True)
+gan.compile()
 gan.fit(images, labels, batch_size=128, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch)
 rows = np.repeat(np.arange(10), 10)  # 10 samples of each class, row by row
 kerasgan.utils.save_grid(

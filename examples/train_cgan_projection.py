@@ -29,7 +29,7 @@ gan = kerasgan.create(
     architecture=args.architecture,
     diffaugment=args.diffaugment,
 )
-gan.compile(jit_compile=True)
+gan.compile()
 gan.fit(images, labels, batch_size=128, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch)
 rows = np.repeat(np.arange(10), 10)  # 10 samples of each class, row by row
 kerasgan.utils.save_grid(

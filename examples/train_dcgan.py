@@ -24,7 +24,7 @@ os.makedirs(args.out, exist_ok=True)
 
 ds = kerasgan.data.load("fashion_mnist", batch_size=128)  # images in [-1, 1]
 gan = kerasgan.create(args.variant, image_shape=(28, 28, 1), latent_dim=128)
-gan.compile(jit_compile=True)  # the paper's Adam settings
+gan.compile()  # the paper's Adam settings
 gan.fit(
     ds,
     epochs=args.epochs,

@@ -17,7 +17,7 @@ os.makedirs(args.out, exist_ok=True)
 
 # The discriminator regresses real images to 1 and fakes to 0 (the paper's a-b-c = 0-1-1).
 gan = kerasgan.create("lsgan", image_shape=(28, 28, 1))
-gan.compile(jit_compile=True)  # Adam(2e-4, 0.5), as the paper's LSUN settings
+gan.compile()  # Adam(2e-4, 0.5), as the paper's LSUN settings
 history = gan.fit(
     kerasgan.data.load("fashion_mnist", batch_size=128),
     epochs=args.epochs,

@@ -21,7 +21,7 @@ os.makedirs(args.out, exist_ok=True)
 gan = kerasgan.create(
     "r1gan", image_shape=(28, 28, 1), r1_weight=args.r1_weight, r1_interval=args.r1_interval
 )
-gan.compile(jit_compile=True)
+gan.compile()
 history = gan.fit(  # logs d_loss, g_loss and the unweighted r1 term
     kerasgan.data.load("fashion_mnist", batch_size=128),
     epochs=args.epochs,

@@ -34,7 +34,7 @@ gan = kerasgan.create(
     base_filters=args.base_filters,
     diffaugment=args.diffaugment,
 )
-gan.compile(jit_compile=True)  # the paper's Adam settings for this architecture
+gan.compile()  # the paper's Adam settings for this architecture
 gan.fit(
     ds,
     epochs=args.epochs,

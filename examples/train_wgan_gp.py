@@ -24,7 +24,7 @@ gan = kerasgan.create(
     d_steps=args.d_steps,
     gradient_penalty_weight=args.gp_weight,
 )
-gan.compile(jit_compile=True)  # Adam(1e-4, 0.5, 0.9); the critic has no batch norm
+gan.compile()  # Adam(1e-4, 0.5, 0.9); the critic has no batch norm
 history = gan.fit(  # logs d_loss (the critic's), g_loss and the unweighted gp term
     kerasgan.data.load("fashion_mnist", batch_size=64),
     epochs=args.epochs,
