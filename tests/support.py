@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 import kerasgan
+
+#: `compile(jit_compile=COMPILED)`: a compiled step where the backend has one
+#: (XLA on TensorFlow, jax.jit on JAX); PyTorch refuses `True` and runs eagerly.
+COMPILED = "auto" if keras.backend.backend() == "torch" else True
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)

@@ -7,14 +7,16 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from support import make_gan, random_images
+from support import COMPILED, make_gan, random_images
 
 import kerasgan
+
+pytestmark = pytest.mark.backends
 
 
 def test_sample_grid_and_loss_curves_in_fit(tmp_path):
     gan = make_gan("dcgan", base_filters=8)
-    gan.compile(jit_compile=True)
+    gan.compile(jit_compile=COMPILED)
     grid = kerasgan.callbacks.SampleGrid(tmp_path, every=2, n=9, seed=5)
     curves = kerasgan.callbacks.LossCurves(tmp_path, title="test")
     gan.fit(random_images(16), batch_size=8, epochs=4, verbose=0, callbacks=[grid, curves])
@@ -53,7 +55,7 @@ def test_sample_grid_goes_to_tensorboard_when_a_tensorboard_callback_is_present(
     import keras
 
     gan = make_gan("dcgan", base_filters=8)
-    gan.compile(jit_compile=True)
+    gan.compile(jit_compile=COMPILED)
     grid = kerasgan.callbacks.SampleGrid(tmp_path / "png", n=9, seed=5)
     logdir = tmp_path / "tb"
     gan.fit(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from support import make_gan, random_images
+from support import COMPILED, make_gan, random_images
 
 import kerasgan
 from kerasgan.callbacks import DivergenceError, DivergenceGuard
+
+pytestmark = pytest.mark.backends
 
 
 class Sabotage(keras.callbacks.Callback):
@@ -40,7 +42,7 @@ def finite(model):
 
 def tiny():
     gan = make_gan("dcgan", base_filters=4, latent_dim=8, seed=0)
-    gan.compile(jit_compile=True)
+    gan.compile(jit_compile=COMPILED)
     return gan
 
 

@@ -15,11 +15,14 @@ import kerasgan
 from kerasgan import cli, data
 from kerasgan.metrics import ClassifierFeatures, build_domain_classifier
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:frechet_distance. singular:RuntimeWarning",
-    "ignore:Can save best model only with fid available",
-    "ignore:Early stopping conditioned on metric",
-)
+pytestmark = [
+    pytest.mark.backends,
+    pytest.mark.filterwarnings(
+        "ignore:frechet_distance. singular:RuntimeWarning",
+        "ignore:Can save best model only with fid available",
+        "ignore:Early stopping conditioned on metric",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
