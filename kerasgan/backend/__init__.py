@@ -87,16 +87,18 @@ class OptimizerPair:
       factor, so a two-time-scale ratio (e.g. 4e-4 / 1e-4) is kept;
     - `iterations`: the generator's update count (one per `train_step`).
 
+    It deliberately has no `optimizers` attribute: recent Keras versions would
+    treat it as a list of independent optimizers, and `LearningRateScheduler`
+    would give both the same learning rate from an absolute schedule,
+    breaking the ratio. Through `learning_rate` one schedule drives both and
+    the logs get one `learning_rate` (the discriminator's).
+
     It is not saved: the two optimizers are (`d_optimizer`, `g_optimizer`).
     """
 
     def __init__(self, d_optimizer, g_optimizer):
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
-
-    @property
-    def optimizers(self):
-        return (self.d_optimizer, self.g_optimizer)
 
     @property
     def variables(self):
