@@ -27,8 +27,12 @@ def register(name: str):
     """Class decorator registering a `GANModel` subclass as variant `name`.
 
     The class also becomes Keras-serializable as `kerasgan>ClassName`, so
-    `.keras` files of it load with `keras.saving.load_model`. Registering a
-    name twice warns and keeps the newer class.
+    `.keras` files of it load with `keras.saving.load_model` or
+    `kerasgan.load_model` in any process where it is registered: its module
+    imported, or its plugin installed (entry point). Elsewhere loading raises
+    a short `kerasgan.saving.MissingClassError` naming the class and the
+    module to import (and the variant, from `kerasgan.load_model`).
+    Registering a name twice warns and keeps the newer class.
 
     Example:
         >>> @kerasgan.register("my_gan")

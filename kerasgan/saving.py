@@ -7,6 +7,15 @@ the previous one. `load_model` checks that a file is a complete `.keras`
 archive before handing it to Keras, so a truncated or corrupt file gets an
 error that says so (Keras reports such a file as "File not found").
 
+A file of a variant whose class is not registered in the loading process (a
+plugin variant whose module was not imported) gets one short
+`MissingClassError` that names the class and the module to import, in place
+of Keras' dump of the whole model config: from `load_model`, which also names
+the variant (`save_model` records it in the archive as `kerasgan.json`; Keras
+ignores that member), and from `keras.saving.load_model` once kerasgan is
+imported (a wrapper around Keras' class lookup, for `kerasgan>` names only,
+which first tries the installed plugins, `kerasgan.load_plugins`).
+
 Example:
     >>> gan.save("runs/dcgan.keras")                     # atomic
     >>> gan = kerasgan.load_model("runs/dcgan.keras")    # checked
@@ -14,20 +23,104 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
 import os
+import re
 import zipfile
 import zlib
 
 from kerasgan.utils.files import replace_atomically
 
-__all__ = ["ModelFileError", "load_model", "save_model"]
+__all__ = [
+    "MissingClassError",
+    "ModelFileError",
+    "load_model",
+    "read_variant_record",
+    "save_model",
+]
 
 #: Members every `.keras` archive written by Keras 3 holds.
 KERAS_MEMBERS = ("config.json", "model.weights.h5")
+#: The archive member where `save_model` records the model's variant.
+VARIANT_MEMBER = "kerasgan.json"
+#: Registered names of kerasgan's classes (variants and layers): `kerasgan>Class`.
+PACKAGE_PREFIX = "kerasgan>"
 
 
 class ModelFileError(ValueError):
     """A `.keras` file that is missing, truncated, corrupt or not a model."""
+
+
+class MissingClassError(ModelFileError):
+    """A saved model needs a kerasgan class (a plugin variant, usually) that is
+    not registered in this process. `class_name`, `module` and `variant` say
+    which (`variant` is `None` when the file does not record it)."""
+
+    def __init__(self, class_name, module, variant=None, path=None):
+        self.class_name = class_name
+        self.module = module
+        self.variant = variant
+        self.path = path
+        super().__init__(missing_class_message(class_name, module, variant, path))
+
+    def __reduce__(self):
+        return type(self), (self.class_name, self.module, self.variant, self.path)
+
+
+def missing_class_message(class_name, module, variant=None, path=None) -> str:
+    """One short paragraph: what is missing and which module to import."""
+    from kerasgan.version import __version__
+
+    where = f"{path} holds" if path else "The model holds"
+    if variant:
+        what = f"kerasgan variant {variant!r} (class {class_name} from module {module!r})"
+    else:
+        what = f"the kerasgan class {class_name} (from module {module!r})"
+    if module == "__main__":
+        todo = (
+            "it was defined in the script that saved it: define or import the same class, "
+            "registered with @kerasgan.register, before loading"
+        )
+    elif module and (module == "kerasgan" or module.startswith("kerasgan.")):
+        todo = (
+            f"this kerasgan ({__version__}) has no such class; the file was saved by "
+            "another kerasgan version"
+        )
+    else:
+        subject = f"registers {variant!r}" if variant else f"defines {class_name}"
+        todo = (
+            f"import the module that {subject} (`import {module}`), or install the plugin "
+            "that provides it, then load again"
+        )
+    return f"{where} {what}, which is not registered in this process: {todo}."
+
+
+def _variant_record(model) -> dict | None:
+    variant = getattr(type(model), "variant_name", None)
+    if not isinstance(variant, str):
+        return None
+    from kerasgan.version import __version__
+
+    return {
+        "variant": variant,
+        "class_name": type(model).__name__,
+        "module": type(model).__module__,
+        "kerasgan_version": __version__,
+    }
+
+
+def read_variant_record(filepath) -> dict:
+    """What `save_model` recorded about the model's variant (`{}` if nothing)."""
+    try:
+        with zipfile.ZipFile(os.fspath(filepath)) as archive:
+            if VARIANT_MEMBER not in archive.namelist():
+                return {}
+            record = json.loads(archive.read(VARIANT_MEMBER))
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def _writable_folder(path) -> str:
@@ -47,6 +140,9 @@ def save_model(model, filepath, overwrite: bool = True, **kwargs) -> str:
     Writes `.NAME.*.tmp.keras` in the same folder and renames it over
     `filepath` only once Keras has finished writing, so an existing file is
     replaced whole or not at all. On any error the temporary file is removed.
+    A `GANModel`'s variant, class and module are recorded in the archive
+    (`kerasgan.json`), so that loading it where the variant is not registered
+    can say which variant and module are missing.
     """
     import keras
 
@@ -59,9 +155,17 @@ def save_model(model, filepath, overwrite: bool = True, **kwargs) -> str:
     _writable_folder(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+    record = _variant_record(model)
+
+    def write(tmp):
+        keras.Model.save(model, tmp, overwrite=True, **kwargs)
+        if record is not None:
+            with zipfile.ZipFile(tmp, "a") as archive:
+                archive.writestr(VARIANT_MEMBER, json.dumps(record, indent=1))
+
     return replace_atomically(
         path,
-        lambda tmp: keras.Model.save(model, tmp, overwrite=True, **kwargs),
+        write,
         suffix=".tmp.keras",  # Keras wants the extension
         create_folders=False,
     )
@@ -102,18 +206,130 @@ def check_model_file(filepath) -> str:
     return path
 
 
+#: Keras' message for a class it cannot find, and the start of the config it appends.
+_NOT_FOUND = re.compile(r"Could not locate class '([^']+)'")
+_CONFIG_MODULE = re.compile(r"Full object config: \{'module': (?:'([^']*)'|None)")
+_CONFIG_DUMP = re.compile(r"\s*(Full object config:|Full config:|config=\{).*", re.DOTALL)
+#: Keras wraps an error raised while rebuilding a nested object after this.
+_CAUSE = "Exception encountered:"
+#: At most this much of another error of Keras goes into `ModelFileError`.
+MAX_MESSAGE = 400
+
+
+def _root_cause(message: str) -> str:
+    """The innermost error of Keras' nested "could not be deserialized" ones."""
+    message = str(message)
+    return message.rpartition(_CAUSE)[2] if _CAUSE in message else message
+
+
+def _short(message: str) -> str:
+    """Keras' error without the model configs it appends (often many KB)."""
+    message = _CONFIG_DUMP.sub("", _root_cause(message)).strip()
+    message = " ".join(message.split())
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3].rstrip() + "..."
+    return message
+
+
 def load_model(filepath, compile: bool = True, **kwargs):
     """`keras.saving.load_model` after `check_model_file`, with kerasgan's
-    classes registered. Raises `ModelFileError` for a missing, truncated or
-    corrupt file, and for one Keras cannot rebuild (e.g. a plugin variant
-    that is not installed)."""
+    classes and installed plugin variants registered.
+
+    Raises `ModelFileError` for a missing, truncated or corrupt file, and for
+    one Keras cannot rebuild; its `MissingClassError` form, when the file's
+    variant (or another kerasgan class) is not registered here, names the
+    variant and the module that registers it. The messages are short: Keras'
+    dump of the model config is left out."""
     import keras
 
     import kerasgan  # noqa: F401 - registers the variant classes
+    from kerasgan import registry
 
     path = check_model_file(filepath)
+    registry.load_plugins()
     try:
         return keras.saving.load_model(path, compile=compile, **kwargs)
+    except MissingClassError as e:  # from the hook below
+        variant = e.variant
+        if variant is None:
+            record = read_variant_record(path)
+            if record.get("class_name") == e.class_name and record.get("module") == e.module:
+                variant = record.get("variant")
+        raise MissingClassError(e.class_name, e.module, variant, path) from None
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelFileError(f"Cannot rebuild the model in {path}: {first}") from e
+        cause = _root_cause(str(e))
+        found, module = _NOT_FOUND.search(cause), _CONFIG_MODULE.search(cause)
+        if not found:
+            raise ModelFileError(f"Cannot rebuild the model in {path}: {_short(e)}") from e
+        class_name, module = found.group(1), module and module.group(1)
+        record = read_variant_record(path)
+        if record.get("class_name") == class_name and record.get("module") == module:
+            raise MissingClassError(class_name, module, record.get("variant"), path) from None
+        # a class outside kerasgan's names, e.g. a custom generator
+        if module and module != "__main__":
+            source, todo = f" from module {module!r}", f"import {module}"
+        else:
+            source, todo = "", "define or import it"
+        raise ModelFileError(
+            f"Cannot rebuild the model in {path}: it needs class {class_name}{source}, which "
+            f"is not registered in this process; {todo} (registered with "
+            "@keras.saving.register_keras_serializable) before loading."
+        ) from None
+
+
+def _kerasgan_lookup(retrieve):
+    """Wraps Keras' class lookup (`serialization_lib._retrieve_class_or_fn`)
+    so that a `kerasgan>` class it cannot find raises `MissingClassError`,
+    after trying the installed plugins (`kerasgan.load_plugins`)."""
+    signature = inspect.signature(retrieve)
+
+    @functools.wraps(retrieve)
+    def lookup(*args, **kwargs):
+        try:
+            return retrieve(*args, **kwargs)
+        except TypeError:
+            try:
+                call = signature.bind(*args, **kwargs).arguments
+            except TypeError:
+                call = {}
+            registered = str(call.get("registered_name"))
+            if call.get("obj_type") != "class" or not registered.startswith(PACKAGE_PREFIX):
+                raise
+        from kerasgan import registry
+
+        if not registry._PLUGINS_LOADED:
+            registry.load_plugins()
+            try:
+                return retrieve(*args, **kwargs)
+            except TypeError:
+                pass
+        raise MissingClassError(call.get("name"), call.get("module")) from None
+
+    lookup._kerasgan_original = retrieve
+    return lookup
+
+
+def install_keras_hook() -> bool:
+    """Makes `keras.saving.load_model` (and any Keras deserialization) report a
+    missing kerasgan class with `MissingClassError`; returns whether the hook
+    is in place. Other lookups are unchanged. Idempotent."""
+    try:
+        from keras.src.saving import serialization_lib
+    except ImportError:  # pragma: no cover - a Keras without this module
+        return False
+    retrieve = getattr(serialization_lib, "_retrieve_class_or_fn", None)
+    if retrieve is None:  # pragma: no cover - Keras changed its internals
+        return False
+    if getattr(retrieve, "_kerasgan_original", None) is not None:
+        return True
+    try:
+        names = set(inspect.signature(retrieve).parameters)
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+    if not {"name", "registered_name", "module", "obj_type"} <= names:
+        return False  # pragma: no cover - a signature this hook does not know
+    serialization_lib._retrieve_class_or_fn = _kerasgan_lookup(retrieve)
+    return True
+
+
+install_keras_hook()
