@@ -45,21 +45,19 @@ def build_variant(
             f"create({cls.variant_name!r}) got unexpected argument(s) {sorted(unknown)}; "
             f"valid ones: {', '.join(allowed)}."
         )
-    if image_shape is None:
-        if generator is not None:
-            image_shape = tuple(generator.outputs[0].shape[1:])
-        elif discriminator is not None:
-            image_shape = tuple(discriminator.inputs[0].shape[1:])
-        else:
+    # Only a network that is built here needs image_shape; the model reads it
+    # from given ones (a subclassed network has no `inputs`/`outputs` to read).
+    if image_shape is None and (generator is None or discriminator is None):
+        image_shape = _image_shape_of(generator, "outputs") or _image_shape_of(
+            discriminator, "inputs"
+        )
+        if image_shape is None:
             raise ValueError(
                 f"create({cls.variant_name!r}) needs image_shape=(height, width, "
                 "channels), e.g. (28, 28, 1), to build its default networks."
             )
-    if latent_dim is None:
-        if generator is not None:
-            latent_dim = int(generator.inputs[0].shape[-1])
-        else:
-            latent_dim = cls.default_latent_dim
+    if latent_dim is None and generator is None:
+        latent_dim = cls.default_latent_dim  # else the model reads it from the generator
     if generator is None:
         kw = {k: v for k, v in builder_kwargs.items() if k in g_params}
         generator = cls.build_generator(image_shape, latent_dim, num_classes, **kw)
@@ -73,3 +71,11 @@ def build_variant(
         num_classes=num_classes,
         **model_kwargs,
     )
+
+
+def _image_shape_of(network, attribute):
+    """The image shape of a functional network's first output or input, else None."""
+    tensors = getattr(network, attribute, None) if network is not None else None
+    if not tensors:
+        return None
+    return tuple(tensors[0].shape[1:])
