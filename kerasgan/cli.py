@@ -105,6 +105,12 @@ def _cmd_train(args) -> int:
 
     if args.epochs < 1 or args.batch_size < 1:
         raise UserError("--epochs and --batch-size must be positive integers.")
+    if args.jit is True and keras.backend.backend() == "torch":
+        raise UserError(
+            "--jit compiles the training step with XLA, which the PyTorch backend "
+            "(KERAS_BACKEND=torch) does not offer: drop --jit (the step runs eagerly) or "
+            "use KERAS_BACKEND=jax or KERAS_BACKEND=tensorflow."
+        )
     _check_writable_dir(args.out, "--out")
     backup_dir = os.path.join(args.out, BACKUP_DIR)
     if os.path.isdir(backup_dir) and os.listdir(backup_dir) and not args.resume:
@@ -133,7 +139,8 @@ def _cmd_train(args) -> int:
 
     print(
         f"Training {args.variant} on {args.dataset} {gan.image_shape}, batch {args.batch_size}, "
-        f"{args.epochs} epoch(s), XLA {'on' if gan.jit_compile else 'off'} -> {args.out}"
+        f"{args.epochs} epoch(s), {keras.backend.backend()} backend, "
+        f"XLA {'on' if gan.jit_compile else 'off'} -> {args.out}"
         + (" (resuming)" if args.resume else "")
     )
     start = time.time()
@@ -172,13 +179,26 @@ def _cmd_train(args) -> int:
             wall_time + max(args.backup.previous_time_s, previous.get("wall_time_s", 0.0)), 1
         ),
         "command": "kerasgan " + " ".join(args.argv),
-        "versions": library_versions(),
+        "backend": keras.backend.backend(),
+        "versions": _versions(),
         "history": history,
     }
     with open(os.path.join(args.out, RUN_FILE), "w") as f:
         json.dump(run, f, indent=2)
     print(f"Saved {model_path}, {grid_path}, {CURVES_FILE} and {RUN_FILE} ({wall_time:.0f} s)")
     return 0
+
+
+def _versions() -> dict:
+    """`library_versions()` and, on JAX or PyTorch, that library's version."""
+    import keras
+
+    versions = library_versions()
+    name = keras.backend.backend()
+    module = sys.modules.get(name)
+    if name != "tensorflow" and module is not None:
+        versions[name] = getattr(module, "__version__", None)
+    return versions
 
 
 # ----------------------------------------------------------------------- sample
@@ -445,9 +465,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         default="auto",
-        help="XLA (default: XLA where it is the faster choice, see GANModel.compile)",
+        help="compile the step with XLA: TensorFlow's XLA or jax.jit; not on PyTorch "
+        "(default: XLA where it is the faster choice, see GANModel.compile)",
     )
-    p.add_argument("--no-jit", dest="jit", action="store_const", const=False, help="no XLA")
+    p.add_argument(
+        "--no-jit",
+        dest="jit",
+        action="store_const",
+        const=False,
+        help="no XLA: a TensorFlow graph, eager on JAX",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("sample", help="write a grid (and arrays) of generated images")
