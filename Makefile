@@ -43,8 +43,11 @@ $(FASHION):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
+# The TensorFlow suite, then kerasgan against a minimal hand-written step on
+# each backend (TensorFlow, JAX, PyTorch; each in a process of its own).
 bench: install
 	$(BIN)/python benchmarks/suite.py --json runs/bench.json
+	$(BIN)/python benchmarks/backends.py --json runs/backends.json
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

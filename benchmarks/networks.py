@@ -23,7 +23,6 @@ import itertools
 import re
 
 import keras
-import tensorflow as tf
 from keras import layers
 
 LATENT = 128
@@ -104,6 +103,8 @@ class MinimalGAN(keras.Model):
         self.g_opt.build(self.generator.trainable_variables)
 
     def train_step(self, real):
+        import tensorflow as tf
+
         batch = tf.shape(real)[0]
         z = keras.random.normal((batch, LATENT), seed=self.seed)
         fake = self.generator(z, training=True)
@@ -128,6 +129,7 @@ def train_step_flops(model, batch_size: int, image_shape=(28, 28, 1), labels: bo
     `flops` statistics of its ops: convolutions (and their input / filter
     gradients), matmuls, element-wise ops. Optimizer updates are included.
     """
+    import tensorflow as tf
     from tensorflow.python.profiler import model_analyzer, option_builder
 
     spec = tf.TensorSpec((batch_size, *image_shape), tf.float32)
@@ -216,6 +218,8 @@ def hlo_instructions(hlo: str) -> tuple:
 def compiled_step_instructions(model, batch_size: int, image_shape=(28, 28, 1), labels=False):
     """`hlo_instructions` of `model.train_step` on one batch as XLA compiles
     it (optimized HLO, the step alone, without `fit`'s loop around it)."""
+    import tensorflow as tf
+
     batch = tf.zeros((batch_size, *image_shape))
     if labels:
         batch = (batch, tf.zeros((batch_size,), tf.int32))

@@ -58,8 +58,8 @@ class Worker:
     `LD_PRELOAD`, which must be set when the interpreter starts). A worker
     that dies raises an error naming it here instead of hanging the driver."""
 
-    def __init__(self, target, args, name, env=None, start_hint=""):
-        self.name = name
+    def __init__(self, target, args, name, env=None, start_hint="", wait=True):
+        self.name, self._start_hint = name, start_hint
         self._conn, child = mp.Pipe()
         module_file = os.path.abspath(sys.modules[target.__module__].__file__)
         command = f"import sys; sys.path.insert(0, {HERE!r}); import twin_process; "
@@ -72,20 +72,43 @@ class Worker:
         child.close()  # so a worker that dies shows up as EOF here, not a hang
         try:
             self._conn.send((module_file, target.__name__, args))
+        except BrokenPipeError:
+            pass  # wait_ready() reports it
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Waits until the worker has set itself up (`__init__` does, unless
+        `wait=False`: then several workers can start at the same time)."""
+        try:
             ready = self._conn.recv()
-        except (EOFError, BrokenPipeError):
+        except EOFError:
             ready = None
         if ready != "ready":
             self._proc.kill()  # a no-op for a worker that already died
             self._proc.wait()
-            raise RuntimeError(f"{name} failed to start{start_hint}; its error is printed above")
+            raise RuntimeError(
+                f"{self.name} failed to start{self._start_hint}; its error is printed above"
+            )
 
     def request(self, message):
         """Sends `message` and returns the worker's answer."""
+        self.post(message)
+        return self.answer()
+
+    def post(self, message):
+        """Sends `message` without waiting (`answer()` returns the reply), so
+        that several workers can work on their requests at the same time."""
         try:
             self._conn.send(message)
+        except BrokenPipeError:
+            raise RuntimeError(f"{self.name} died (its error is printed above)") from None
+
+    def answer(self):
+        """The worker's reply to the last `post`."""
+        try:
             return self._conn.recv()
-        except (EOFError, BrokenPipeError):
+        except EOFError:
             raise RuntimeError(f"{self.name} died (its error is printed above)") from None
 
     def is_alive(self):
@@ -171,12 +194,17 @@ class TwinProcess(Worker):
             raise RuntimeError(f"PyTorch worker: {value}")
         return value
 
-    def measure(self, network, steps, warmup=3):
+    def measure(self, network, steps, warmup=3, batch_size=128):
         """Step times (s) of `steps` steps after `warmup`, on this worker's
-        twin of `network` (built on first use, then kept: its weights and
-        optimizer state carry over between calls)."""
+        twin of `network` at `batch_size` (built on first use, then kept: its
+        weights and optimizer state carry over between calls)."""
         return self._ask(
-            "measure", network=network, steps=steps, warmup=warmup, channels_last=self.channels_last
+            "measure",
+            network=network,
+            steps=steps,
+            warmup=warmup,
+            channels_last=self.channels_last,
+            batch_size=batch_size,
         )
 
     def matmul_gflops(self, n):
@@ -193,12 +221,13 @@ class TwinProcess(Worker):
 TWINS = ("pytorch", "pytorch_tuned")
 
 
-def start_twin(name):
-    """The worker process of the twin configuration `name` (one of `TWINS`)."""
+def start_twin(name, threads=None):
+    """The worker process of the twin configuration `name` (one of `TWINS`),
+    with `threads` intra-op threads (default: one per CPU)."""
     if name == "pytorch":
-        return TwinProcess()
+        return TwinProcess(threads=threads)
     if name == "pytorch_tuned":
-        return TwinProcess(preload=find_tcmalloc(), channels_last=True)
+        return TwinProcess(preload=find_tcmalloc(), channels_last=True, threads=threads)
     raise ValueError(f"unknown twin {name!r}; expected one of {TWINS}")
 
 
