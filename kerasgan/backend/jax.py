@@ -42,6 +42,8 @@ class _Scope(StatelessScope):
     def __init__(self, parent=None, through=None):
         super().__init__()
         self.state_mapping = dict(parent.state_mapping) if parent is not None else {}
+        #: the variables assigned in this scope or its children, by id
+        self.assigned = getattr(parent, "assigned", {})
         self.through = dict(getattr(parent, "through", {}))
         for key, tracer in (through or {}).items():
             self.state_mapping[key] = tracer
@@ -49,6 +51,7 @@ class _Scope(StatelessScope):
 
     def add_update(self, update):
         variable, value = update
+        self.assigned[id(variable)] = variable
         self.set(id(variable), value)
 
     def set(self, key, value):
@@ -161,7 +164,16 @@ def minimize(loss_fn: Callable, variables, optimizer):
 
     grads, (loss, logs, changes) = jax.grad(scaled_loss, has_aux=True)(values)
     _apply(outer, changes)
-    optimizer.apply(grads, variables)
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        # Its `apply` assigns inside `ops.cond` branches, whose values would
+        # leak out of `jax.lax.cond`; its stateless form returns them instead.
+        new_values, new_slots = optimizer.stateless_apply(
+            [v.value for v in optimizer.variables], grads, [v.value for v in variables]
+        )
+        for variable, value in zip(variables + list(optimizer.variables), new_values + new_slots):
+            _apply(outer, {id(variable): value})
+    else:
+        optimizer.apply(grads, variables)
     return loss, logs
 
 
@@ -170,8 +182,18 @@ def input_gradients(fn: Callable, x):
 
     When `fn` treats samples independently (no batch statistics), row `i` of
     the result is the gradient of `fn(x)[i]` with respect to `x[i]`.
+
+    Outside a train step (e.g. `regularizers.gradient_penalty` called on its
+    own), it runs in a scope of its own and then makes `fn`'s assignments
+    (batch-norm statistics, seeds) to the variables, as the other backends do.
     """
-    outer = _current_scope()
+    outer = get_stateless_scope()
+    if outer is None:
+        with _Scope() as scope:
+            grads = input_gradients(fn, x)
+        for key, value in scope.state_mapping.items():
+            scope.assigned[key].assign(value)
+        return grads
 
     def total(x):
         inner = _Scope(outer)
@@ -208,8 +230,14 @@ def check_distribution(model) -> None:
 
 
 def auto_fast_layers(jit_compile) -> set:
-    """No faster form has been measured faster on JAX: Keras' layers everywhere."""
-    return set()
+    """On a CPU, the strided transposed convolutions as sub-pixel convolutions
+    and the few-filter convolutions as matrix products, differentiated by
+    JAX: XLA:CPU's own transposed convolution is far slower (measured with
+    `benchmarks/backends.py`). Keras' layers on accelerators, where none was
+    measured."""
+    if jax.devices()[0].platform != "cpu":
+        return set()
+    return {"conv", "conv_transpose"}
 
 
 def num_replicas() -> int:
