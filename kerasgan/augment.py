@@ -74,17 +74,20 @@ def _randint_rows(batch, low, high, seed):
 
 def random_brightness(x, seed):
     """Adds `u - 0.5`, `u ~ U[0, 1)` drawn per image."""
+    x = ops.convert_to_tensor(x)
     return x + (_per_image_uniform(x, seed) - 0.5)
 
 
 def random_saturation(x, seed):
     """Scales each pixel's distance to its channel mean by `2u`, `u ~ U[0, 1)` per image."""
+    x = ops.convert_to_tensor(x)
     mean = ops.mean(x, axis=-1, keepdims=True)
     return (x - mean) * (_per_image_uniform(x, seed) * 2.0) + mean
 
 
 def random_contrast(x, seed):
     """Scales the distance to the image mean by `u + 0.5`, `u ~ U[0, 1)` per image."""
+    x = ops.convert_to_tensor(x)
     mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
     return (x - mean) * (_per_image_uniform(x, seed) + 0.5) + mean
 
@@ -105,6 +108,7 @@ def random_translation(x, seed, ratio: float = TRANSLATION_RATIO):
     outside), with `dy, dx` drawn uniformly from `[-round(ratio * side),
     round(ratio * side)]` per image. A gather, so gradients reach the input.
     """
+    x = ops.convert_to_tensor(x)
     h, w = _static_side(x, 1), _static_side(x, 2)
     shift_h, shift_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
     batch = ops.shape(x)[0]
@@ -129,6 +133,8 @@ def random_cutout(x, seed, ratio: float = CUTOUT_RATIO):
     The rectangle's centre is uniform over the image (as in the reference
     implementation, parts outside the image are dropped).
     """
+    # A NumPy batch times a PyTorch tensor is a TypeError: work on a tensor.
+    x = ops.convert_to_tensor(x)
     h, w = _static_side(x, 1), _static_side(x, 2)
     size_h, size_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
     batch = ops.shape(x)[0]

@@ -6,3 +6,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import sys  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+def pytest_configure(config):
+    """On JAX, compiled programs are cached on disk for the session: models of
+    the same shapes (a variant's model and its reloaded copy, the variants
+    sharing networks) then compile their step once, not once per model."""
+    if os.environ["KERAS_BACKEND"] != "jax":
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    import jax
+
+    cache = tempfile.mkdtemp(prefix="kerasgan-jax-cache-")
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    jax.config.update("jax_compilation_cache_dir", cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)

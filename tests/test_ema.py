@@ -5,9 +5,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from support import make_gan, random_images, weights_of
+from support import COMPILED, make_gan, random_images, weights_of
 
 import kerasgan
+
+pytestmark = pytest.mark.backends
 
 
 def _trainable_pairs(gan):
@@ -20,7 +22,7 @@ def _trainable_pairs(gan):
 
 def test_ema_update_is_the_moving_average_and_leaves_training_weights_alone():
     gan = make_gan("dcgan", base_filters=8, seed=0)
-    gan.compile(jit_compile=True)
+    gan.compile(jit_compile=COMPILED)
     gan.fit(random_images(16), batch_size=16, epochs=1, verbose=0)  # traced without EMA
     decay = 0.9
     gan.enable_ema(decay)  # retraces the step with the update
@@ -42,7 +44,7 @@ def test_ema_update_is_the_moving_average_and_leaves_training_weights_alone():
 
 def test_ema_callback_saved_and_used_by_generate(tmp_path):
     gan = make_gan("cgan", base_filters=8, seed=0)
-    gan.compile(jit_compile=True)
+    gan.compile(jit_compile=COMPILED)
     labels = np.arange(32) % 10
     gan.fit(
         random_images(32),

@@ -9,6 +9,8 @@ from support import make_gan, random_images, random_labels
 
 import kerasgan
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture(scope="module")
 def dcgan():

@@ -9,6 +9,8 @@ from keras import ops
 import kerasgan
 from kerasgan import losses
 
+pytestmark = pytest.mark.backends
+
 NAMES = ["non_saturating", "minimax", "wasserstein", "hinge", "least_squares"]
 
 # Small fixed logits: negatives, zeros, and large magnitudes (numerical stability).
