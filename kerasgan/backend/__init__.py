@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import keras
 
+from kerasgan.backend import _common  # noqa: E402
+
 NAME = keras.backend.backend()
 SUPPORTED = ("tensorflow", "jax", "torch")
 
@@ -58,18 +60,7 @@ fused_batch_norm_training = getattr(_impl, "fused_batch_norm_training", None)
 #: The faster layer forms `compile(fast_layers="auto")` picks on this backend,
 #: given whether the step is compiled (`{"conv_transpose", "conv", "bias", "norm"}`).
 auto_fast_layers = _impl.auto_fast_layers
-
-
-def cpu_flags() -> frozenset:
-    """The host CPU's feature flags (`/proc/cpuinfo`; empty where unreadable)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.partition(":")[2].split())
-    except OSError:
-        pass
-    return frozenset()
+cpu_flags = _common.cpu_flags
 
 
 class OptimizerPair:

@@ -30,6 +30,15 @@ import keras
 from keras import StatelessScope
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from kerasgan.backend._common import (  # noqa: F401 - the backend's interface
+    bias_add,
+    conv_transpose_with_native_gradients,
+    conv_with_gemm_gradients,
+    num_replicas,
+    replica_rows,
+    step_logs,
+)
+
 
 class _Scope(StatelessScope):
     """A stateless scope that starts from another scope's values.
@@ -238,35 +247,6 @@ def auto_fast_layers(jit_compile) -> set:
     if jax.devices()[0].platform != "cpu":
         return set()
     return {"conv", "conv_transpose"}
-
-
-def num_replicas() -> int:
-    """Always 1: `keras.distribution` shards one global step (no per-replica code)."""
-    return 1
-
-
-def replica_rows(draw: Callable, batch_size):
-    """`draw(batch_size)`: a data-parallel JAX step is one global computation."""
-    return draw(batch_size)
-
-
-def step_logs(logs: dict) -> dict:
-    return logs
-
-
-def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, padding: str):
-    """`forward(x, kernel)`, differentiated by JAX."""
-    return forward(x, kernel)
-
-
-def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_left: int):
-    """`forward(x, kernel)`, differentiated by JAX."""
-    return forward(x, kernel)
-
-
-def bias_add(x, bias):
-    """`x + bias` over the last axis."""
-    return x + bias
 
 
 __all__ = [

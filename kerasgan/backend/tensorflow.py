@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
+from kerasgan.backend._common import StatefulTrainer, cpu_flags
+
 
 def num_replicas() -> int:
     """Number of replicas the current `tf.distribute` strategy runs in sync."""
@@ -35,18 +37,6 @@ def replicas_share_host_cpu(strategy=None) -> bool:
         return False
     cpus = [d for d in devices if "CPU" in d.upper().rsplit("/", 1)[-1]]
     return len(cpus) > 1
-
-
-def cpu_flags() -> frozenset:
-    """The host CPU's feature flags (`/proc/cpuinfo`; empty where unreadable)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.partition(":")[2].split())
-    except OSError:
-        pass
-    return frozenset()
 
 
 def onednn_enabled() -> bool:
@@ -122,17 +112,7 @@ def replica_rows(draw: Callable, batch_size):
     return rows[start : start + batch_size]
 
 
-class Trainer:
-    """Keras' TensorFlow step signatures, onto the model's neutral steps."""
-
-    def train_step(self, data):
-        return self._train_step(data)
-
-    def test_step(self, data):
-        return self._test_step(data)
-
-    def predict_step(self, data):
-        return self._predict_step(data)
+Trainer = StatefulTrainer
 
 
 def _model_supports_jit(model) -> bool:

@@ -13,18 +13,17 @@ from collections.abc import Callable
 
 import torch
 
+from kerasgan.backend._common import (  # noqa: F401 - the backend's interface
+    StatefulTrainer,
+    bias_add,
+    conv_transpose_with_native_gradients,
+    conv_with_gemm_gradients,
+    num_replicas,
+    replica_rows,
+    step_logs,
+)
 
-class Trainer:
-    """Keras' PyTorch step signatures, onto the model's neutral steps."""
-
-    def train_step(self, data):
-        return self._train_step(data)
-
-    def test_step(self, data):
-        return self._test_step(data)
-
-    def predict_step(self, data):
-        return self._predict_step(data)
+Trainer = StatefulTrainer
 
 
 def _detach(value):
@@ -100,33 +99,6 @@ def check_distribution(model) -> None:
 def auto_fast_layers(jit_compile) -> set:
     """No faster form has been measured faster on PyTorch: Keras' layers everywhere."""
     return set()
-
-
-def num_replicas() -> int:
-    return 1
-
-
-def replica_rows(draw: Callable, batch_size):
-    return draw(batch_size)
-
-
-def step_logs(logs: dict) -> dict:
-    return logs
-
-
-def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, padding: str):
-    """`forward(x, kernel)`, differentiated by autograd."""
-    return forward(x, kernel)
-
-
-def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_left: int):
-    """`forward(x, kernel)`, differentiated by autograd."""
-    return forward(x, kernel)
-
-
-def bias_add(x, bias):
-    """`x + bias` over the last axis."""
-    return x + bias
 
 
 def cond(pred, true_fn: Callable, false_fn: Callable):
