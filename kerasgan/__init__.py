@@ -13,7 +13,6 @@ from kerasgan import (
     augment,
     callbacks,
     conditioning,
-    data,
     draws,
     losses,
     metrics,
@@ -69,3 +68,13 @@ __all__ = [
     "utils",
     "zoo",
 ]
+
+
+def __getattr__(name):
+    # kerasgan.data holds the tf.data pipelines: it loads TensorFlow, so it is
+    # imported on first use (a JAX or PyTorch user need not load TensorFlow).
+    if name == "data":
+        import importlib
+
+        return importlib.import_module("kerasgan.data")
+    raise AttributeError(f"module 'kerasgan' has no attribute {name!r}")

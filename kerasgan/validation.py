@@ -7,8 +7,9 @@ dtypes when the train step is traced, which covers every other input kind.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-import tensorflow as tf
 
 #: Tolerance on the [-1, 1] range check (float rounding of scaled uint8 data).
 RANGE_TOLERANCE = 1e-3
@@ -174,7 +175,8 @@ def _split_element(element):
 def check_fit_data(model, x, y) -> None:
     """Validates `fit(x, y)` inputs of the common kinds before training starts."""
     variant = model.variant_name
-    if isinstance(x, tf.data.Dataset):
+    tf = sys.modules.get("tensorflow")  # a tf.data input means TensorFlow is loaded
+    if tf is not None and isinstance(x, tf.data.Dataset):
         if y is not None:
             raise ValueError(
                 "When x is a tf.data.Dataset, labels must be inside it as (images, labels) "
@@ -205,7 +207,7 @@ def check_fit_data(model, x, y) -> None:
     if not is_array(x):
         return  # generators, PyDatasets: checked when the step is traced
     check_label_presence(y is not None, model.num_classes, variant)
-    x = np.asarray(x) if not tf.is_tensor(x) else x
+    x = x if _is_tf_tensor(x) else np.asarray(x)
     check_image_spec(x.shape, x.dtype, model.image_shape)
     check_image_values(x)
     if y is not None:
@@ -220,4 +222,10 @@ def is_array(x) -> bool:
     of the Keras backend (JAX, PyTorch)."""
     import keras
 
-    return isinstance(x, np.ndarray) or tf.is_tensor(x) or keras.ops.is_tensor(x)
+    return isinstance(x, np.ndarray) or _is_tf_tensor(x) or keras.ops.is_tensor(x)
+
+
+def _is_tf_tensor(x) -> bool:
+    # Without importing TensorFlow: a JAX or PyTorch user may not load it at all.
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and tf.is_tensor(x)

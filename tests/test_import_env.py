@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.backends
@@ -75,3 +76,46 @@ print("RESULT " + json.dumps([os.environ.get("TF_CPP_MIN_LOG_LEVEL"),
     assert level == "0" and backend is None
     # kerasgan.metrics is there after a plain `import kerasgan`
     assert metrics == "kerasgan.metrics" and evaluate and fid
+
+
+WITHOUT_TENSORFLOW = """
+import sys
+sys.path.insert(0, {hide!r})  # TensorFlow and tfds raise ImportError, as if not installed
+import numpy as np
+import kerasgan
+assert "tensorflow" not in sys.modules
+gan = kerasgan.create("cgan", image_shape=(16, 16, 1), num_classes=3, base_filters=8, latent_dim=8)
+gan.compile()
+x = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 1)).astype("float32")
+y = np.arange(8) % 3
+history = gan.fit(x, y, batch_size=4, epochs=1, verbose=0)
+kerasgan.utils.save_grid(gan.generate(4, labels=1, seed=0), {png!r})
+assert "tensorflow" not in sys.modules
+try:
+    kerasgan.data.load
+except ImportError as error:
+    print("DATA " + str(error))
+print("RESULT " + json.dumps({{k: float(v[-1]) for k, v in history.history.items()}}))
+"""
+
+
+@pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow",
+    reason="the TensorFlow backend needs TensorFlow",
+)
+def test_jax_and_torch_users_train_without_tensorflow(tmp_path):
+    # Only tf.data input (kerasgan.data) needs TensorFlow off the TensorFlow backend.
+    hide = tmp_path / "hide"
+    for name in ("tensorflow", "tensorflow_datasets"):
+        (hide / name).mkdir(parents=True)
+        (hide / name / "__init__.py").write_text(f"raise ImportError('No module named {name}')")
+    png = tmp_path / "grid.png"
+    code = "import json\n" + WITHOUT_TENSORFLOW.format(hide=str(hide), png=str(png))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    losses = json.loads(result.stdout.split("RESULT ")[-1])
+    assert set(losses) == {"d_loss", "g_loss"} and all(np.isfinite(list(losses.values())))
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert "DATA No module named tensorflow" in result.stdout

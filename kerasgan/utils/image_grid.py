@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import struct
+import zlib
 
 import numpy as np
-import tensorflow as tf
 
 from kerasgan.utils.files import write_atomically
 
@@ -37,7 +38,35 @@ def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
 
 def write_png(image, path: str | os.PathLike) -> str:
     """Writes a uint8 `(H, W, C)` image as a PNG, atomically; returns the path."""
-    return write_atomically(tf.io.encode_png(np.asarray(image, dtype="uint8")).numpy(), path)
+    return write_atomically(encode_png(image), path)
+
+
+def encode_png(image) -> bytes:
+    """The bytes of a PNG file holding a uint8 `(H, W)` or `(H, W, 1|2|3|4)` image
+    (grey, grey+alpha, RGB, RGBA; 8 bits per channel, no library needed)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"encode_png expects a uint8 image; got dtype {image.dtype}.")
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[-1] not in (1, 2, 3, 4) or 0 in image.shape[:2]:
+        raise ValueError(f"encode_png expects shape (H, W, 1|2|3|4); got {image.shape}.")
+    h, w, c = image.shape
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]
+    # Each row starts with filter byte 0 (None).
+    rows = np.concatenate([np.zeros((h, 1), np.uint8), image.reshape(h, w * c)], axis=1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def save_grid(images, path: str | os.PathLike, ncols: int | None = None) -> str:

@@ -11,9 +11,9 @@ import math
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from kerasgan.utils.files import write_atomically
+from kerasgan.utils.image_grid import encode_png
 
 __all__ = ["COLORS", "render_curves", "save_curves"]
 
@@ -338,4 +338,4 @@ def _draw_legend(img, data, where, inner) -> None:
 def save_curves(series: dict[str, list[float]], path: str | os.PathLike, **kwargs) -> str:
     """Writes `render_curves(series, **kwargs)` as a PNG, atomically; returns the path."""
     path = os.fspath(path)
-    return write_atomically(tf.io.encode_png(render_curves(series, **kwargs)).numpy(), path)
+    return write_atomically(encode_png(render_curves(series, **kwargs)), path)
