@@ -131,7 +131,7 @@ def run_backend(backend, args):
 
 def markdown(results, batch):
     lines = [
-        f"| variant | backend (device) | XLA on, ms/step | XLA off, ms/step | off/on |",
+        "| variant | backend (device) | XLA on, ms/step | XLA off, ms/step | off/on |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for result in results:

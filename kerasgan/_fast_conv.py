@@ -67,6 +67,8 @@ __all__ = [
     "supports_bias",
     "supports_conv",
     "supports_few_filters",
+    "supports_grouped",
+    "block_diagonal_kernel",
 ]
 
 #: Stride-1 `Conv2D` layers with at most this many output channels use
@@ -398,7 +400,41 @@ def _bias_conv_call(self, inputs):
     return outputs
 
 
-_OURS = (_fast_call, _fast_conv_call, _gemm_transpose_call, _bias_conv_call)
+def block_diagonal_kernel(kernel, groups: int):
+    """The `(kh, kw, groups * c_in, c_out)` kernel of one ordinary convolution
+    computing a grouped one: group `g`'s `(kh, kw, c_in, c_out / groups)`
+    block on the diagonal, zeros elsewhere. Gradients reach the grouped
+    kernel only (the zeros are a product with the identity)."""
+    kh, kw, c_in, c_out = kernel.shape
+    per_group = c_out // groups
+    blocks = ops.reshape(kernel, (kh, kw, c_in, groups, per_group))
+    eye = ops.eye(groups, dtype=kernel.dtype)
+    dense = ops.einsum("hwcgo,fg->hwfcgo", blocks, eye)
+    return ops.reshape(dense, (kh, kw, groups * c_in, c_out))
+
+
+def supports_grouped(layer) -> bool:
+    """Whether `layer` is a grouped `Conv2D` (`groups > 1`, Keras' own `call`
+    and `convolution_op`, channels-last) that this module computes as one
+    ordinary convolution with a block-diagonal kernel: TensorFlow's and
+    XLA:CPU's grouped convolutions are 15-25x slower on a CPU than the dense
+    one with `groups` times the multiply-adds (`benchmarks/NOTES.md`)."""
+    return _keras_conv2d(layer) and layer.groups > 1 and layer.data_format == "channels_last"
+
+
+def _grouped_conv_call(self, inputs):
+    """`Conv2D.call` with the block-diagonal kernel (same bias and activation)."""
+    kernel = block_diagonal_kernel(ops.cast(self.kernel, self.compute_dtype), self.groups)
+    return _bias_and_activation(self, self.convolution_op(inputs, kernel))
+
+
+_OURS = (
+    _fast_call,
+    _fast_conv_call,
+    _gemm_transpose_call,
+    _bias_conv_call,
+    _grouped_conv_call,
+)
 
 
 def is_accelerated(layer) -> bool:
@@ -406,7 +442,11 @@ def is_accelerated(layer) -> bool:
 
 
 def accelerate(
-    model, conv_transpose: bool = True, conv: bool = True, bias: bool = True
+    model,
+    conv_transpose: bool = True,
+    conv: bool = True,
+    bias: bool = True,
+    grouped: bool = True,
 ) -> list[str]:
     """Makes the supported layers of `model` (nested models included) use
     this module: `Conv2DTranspose` layers (`supports`) use `conv_transpose`
@@ -414,7 +454,9 @@ def accelerate(
     `gemm_conv` and few-filter `Conv2DTranspose` layers
     (`supports_few_filters`) `gemm_conv_transpose` when `conv`, other
     `Conv2D` layers with a bias
-    (`supports_bias`) add it with `backend.bias_add` when `bias`. Returns the
+    (`supports_bias`) add it with `backend.bias_add` when `bias`, grouped
+    `Conv2D` layers (`supports_grouped`) use one convolution with a
+    block-diagonal kernel when `grouped`. Returns the
     names of the accelerated layers.
     The layers' class, config and weights are untouched (saved files load
     anywhere); only this Python object computes differently. Call before the
@@ -428,6 +470,8 @@ def accelerate(
             _call_override.install(layer, _fast_conv_call)
         elif conv and supports_few_filters(layer):
             _call_override.install(layer, _gemm_transpose_call)
+        elif grouped and supports_grouped(layer):
+            _call_override.install(layer, _grouped_conv_call)
         elif bias and supports_bias(layer):
             _call_override.install(layer, _bias_conv_call)
         else:

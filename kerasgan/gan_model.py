@@ -276,6 +276,12 @@ class GANModel(backend.Trainer, keras.Model):
 
     # --------------------------------------------------------------- factory
     @classmethod
+    def check_image_shape(cls, image_shape) -> tuple:
+        """`(height, width, channels)` if the variant's default networks take
+        `image_shape`, else a `ValueError` saying what they take."""
+        return architectures.validate_image_shape(image_shape)
+
+    @classmethod
     def build_generator(
         cls,
         image_shape,
@@ -518,7 +524,7 @@ class GANModel(backend.Trainer, keras.Model):
         if fast_layers == "auto":
             forms = backend.auto_fast_layers(compiled)
         elif fast_layers:
-            forms = {"conv", "conv_transpose", "bias", "norm"}
+            forms = {"conv", "conv_transpose", "bias", "norm", "grouped"}
         else:
             forms = set()
         if backend.fused_batch_norm_training is None:
@@ -536,6 +542,7 @@ class GANModel(backend.Trainer, keras.Model):
                 conv_transpose="conv_transpose" in forms,
                 conv="conv" in forms,
                 bias="bias" in forms,
+                grouped="grouped" in forms,
             )
             if "norm" in forms:
                 self.fast_layer_names += _fast_norm.accelerate(network)
@@ -639,9 +646,20 @@ class GANModel(backend.Trainer, keras.Model):
         """Adversarial loss of the discriminator (override in a variant)."""
         return self._d_loss_fn(real_logits, fake_logits)
 
-    def generator_loss(self, fake_logits):
-        """Adversarial loss of the generator (override in a variant)."""
+    def generator_loss(self, fake_logits, real_logits=None):
+        """Adversarial loss of the generator (override in a variant).
+
+        `real_logits` (the discriminator on the same step's real images) is
+        given when the loss needs it (`generator_needs_real_logits`: the
+        relativistic loss)."""
+        if self.generator_needs_real_logits:
+            return self._g_loss_fn(fake_logits, real_logits)
         return self._g_loss_fn(fake_logits)
+
+    @property
+    def generator_needs_real_logits(self) -> bool:
+        """Whether the generator's loss compares with the real images' logits."""
+        return bool(getattr(self._g_loss_fn, "needs_real_logits", False))
 
     def discriminator_objective(self, real, fake, labels=None, training=True):
         """Full discriminator loss and its logged terms for one update: the
@@ -671,11 +689,21 @@ class GANModel(backend.Trainer, keras.Model):
             loss = loss + ops.cast(ops.sum(self.discriminator.losses), "float32")
         return loss, logs
 
-    def generator_objective(self, batch_size, labels=None, training=True):
-        """Generator loss for one update."""
+    def generator_objective(self, batch_size, labels=None, training=True, real=None):
+        """Generator loss for one update (`real`: the step's real images, read
+        only by losses that need real logits)."""
         fake = self._generate(self.sample_latent(batch_size), labels, training=training)
         logits, extra = self._discriminate_with_extra(fake, labels, training)
-        loss = self.generator_loss(logits)
+        if self.generator_needs_real_logits:
+            if real is None:
+                raise ValueError(
+                    f"The {self.adversarial_loss!r} generator loss compares with real images: "
+                    "call generator_objective(..., real=images)."
+                )
+            real_logits = self._discriminate(real, labels, training)
+            loss = self.generator_loss(logits, real_logits)
+        else:
+            loss = self.generator_loss(logits)
         term, logs = self.conditioning.generator_terms(extra, labels)
         loss = loss + term
         if self.generator.losses:
@@ -715,7 +743,7 @@ class GANModel(backend.Trainer, keras.Model):
                 self.d_optimizer,
             )
         g_loss, _ = backend.minimize(
-            lambda: self.generator_objective(batch_size, labels),
+            lambda: self.generator_objective(batch_size, labels, real=real),
             self.generator.trainable_variables,
             self.g_optimizer,
         )
@@ -732,7 +760,7 @@ class GANModel(backend.Trainer, keras.Model):
         batch_size = ops.shape(real)[0]
         fake = self._generate(self.sample_latent(batch_size), labels, training=False)
         d_loss, d_logs = self.discriminator_objective(real, fake, labels, training=False)
-        g_loss, _ = self.generator_objective(batch_size, labels, training=False)
+        g_loss, _ = self.generator_objective(batch_size, labels, training=False, real=real)
         return self._update_trackers(d_loss, g_loss, d_logs)
 
     def _predict_step(self, data):

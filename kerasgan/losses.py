@@ -1,8 +1,10 @@
 """Adversarial losses as pure `keras.ops` functions, in pairs.
 
 Every pair is `<name>_discriminator_loss(real_logits, fake_logits)` and
-`<name>_generator_loss(fake_logits)`. Logits may have any shape (one per
-sample, or a patch map); each function reduces to a scalar mean. All
+`<name>_generator_loss(fake_logits)` (relativistic losses, marked
+`needs_real_logits`: `<name>_generator_loss(fake_logits, real_logits)`).
+Logits may have any shape (one per sample, or a patch map); each function
+reduces to a scalar mean. All
 computation happens in float32 so that mixed-precision models stay stable.
 
 Look a pair up by name with `kerasgan.losses.get("hinge")`.
@@ -24,6 +26,8 @@ __all__ = [
     "minimax_generator_loss",
     "non_saturating_discriminator_loss",
     "non_saturating_generator_loss",
+    "relativistic_discriminator_loss",
+    "relativistic_generator_loss",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
 ]
@@ -90,6 +94,27 @@ def least_squares_generator_loss(fake_logits):
     return 0.5 * ops.mean(ops.square(_f32(fake_logits) - 1.0))
 
 
+def relativistic_discriminator_loss(real_logits, fake_logits):
+    """RpGAN's `E[softplus(D(G(z_i)) - D(x_i))]` over the batch's (real, fake)
+    pairs: the relativistic pairing loss (Jolicoeur-Martineau 2019, "The
+    relativistic discriminator"; with R1 and R2 the loss of R3GAN, Huang et
+    al. 2024). Both logit tensors have one value per sample, paired by row.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return ops.mean(ops.softplus(fake_logits - real_logits))
+
+
+def relativistic_generator_loss(fake_logits, real_logits):
+    """RpGAN's generator side, `E[softplus(D(x_i) - D(G(z_i)))]`: it needs the
+    real images' logits too (`needs_real_logits`), which `GANModel` passes."""
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return ops.mean(ops.softplus(real_logits - fake_logits))
+
+
+#: Generator losses with this attribute are called as `g(fake_logits, real_logits)`.
+relativistic_generator_loss.needs_real_logits = True
+
+
 def class_cross_entropy(class_logits, labels):
     """Mean `-log softmax(class_logits)[label]`: the auxiliary classifier loss of
     AC-GAN (Odena et al. 2017), `-E[log P(C = c | X)]`.
@@ -109,6 +134,7 @@ ALL_LOSSES = {
     "wasserstein": (wasserstein_discriminator_loss, wasserstein_generator_loss),
     "hinge": (hinge_discriminator_loss, hinge_generator_loss),
     "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
+    "relativistic": (relativistic_discriminator_loss, relativistic_generator_loss),
 }
 
 

@@ -19,11 +19,23 @@ def is_conditional(variant: str) -> bool:
     return bool(kerasgan.get(variant).conditional)
 
 
+def image_shape_for(variant: str, image_shape=IMAGE_SHAPE) -> tuple:
+    """`image_shape`, or the next square power-of-two shape for a variant
+    whose networks take only those (R3GAN: 28x28 -> 32x32)."""
+    try:
+        kerasgan.get(variant).check_image_shape(image_shape)
+        return tuple(image_shape)
+    except ValueError:
+        side = 1 << (max(image_shape[:2]) - 1).bit_length()
+        return (side, side, image_shape[2])
+
+
 def make_gan(variant: str, image_shape=IMAGE_SHAPE, **kwargs):
-    """The variant with its default networks (num_classes set when needed)."""
+    """The variant with its default networks (num_classes set when needed), on
+    `image_shape_for(variant, image_shape)`."""
     if is_conditional(variant):
         kwargs.setdefault("num_classes", NUM_CLASSES)
-    return kerasgan.create(variant, image_shape=image_shape, **kwargs)
+    return kerasgan.create(variant, image_shape=image_shape_for(variant, image_shape), **kwargs)
 
 
 def random_images(n: int, image_shape=IMAGE_SHAPE, seed: int = 0) -> np.ndarray:
@@ -38,7 +50,7 @@ def random_labels(n: int, seed: int = 0) -> np.ndarray:
 def fit_args(variant: str, n: int = 32, seed: int = 0):
     """(x, y) for `fit`: y is None for unconditional variants."""
     y = random_labels(n, seed) if is_conditional(variant) else None
-    return random_images(n, seed=seed), y
+    return random_images(n, image_shape_for(variant), seed=seed), y
 
 
 def weights_of(model) -> list:

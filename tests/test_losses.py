@@ -193,6 +193,10 @@ def test_get_returns_the_right_pair():
             losses.least_squares_discriminator_loss,
             losses.least_squares_generator_loss,
         ),
+        "relativistic": (
+            losses.relativistic_discriminator_loss,
+            losses.relativistic_generator_loss,
+        ),
     }
     assert set(losses.ALL_LOSSES) == set(expected)
     for name, pair in expected.items():

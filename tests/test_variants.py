@@ -14,10 +14,10 @@ import pytest
 import tensorflow as tf
 from support import (
     COMPILED,
-    IMAGE_SHAPE,
     NUM_CLASSES,
     changed,
     fit_args,
+    image_shape_for,
     is_conditional,
     make_gan,
     random_images,
@@ -38,6 +38,7 @@ N = 32  # two steps per epoch
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("image_shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
 def test_default_networks_build_for_image_shape(variant, image_shape):
+    image_shape = image_shape_for(variant, image_shape)  # R3GAN: powers of two
     gan = make_gan(variant, image_shape=image_shape)
     assert gan.image_shape == image_shape
     assert gan.generator.output_shape == (None,) + image_shape
@@ -122,7 +123,7 @@ def test_save_load_round_trip_keeps_images_and_optimizers(trained, tmp_path):
 def test_generate_shapes_ranges_and_seeds(trained):
     variant, gan, _, _ = trained
     a = gan.generate(5, seed=11)
-    assert a.shape == (5,) + IMAGE_SHAPE and a.dtype == np.float32
+    assert a.shape == (5,) + image_shape_for(variant) and a.dtype == np.float32
     assert a.min() >= -1.0 and a.max() <= 1.0
     np.testing.assert_array_equal(a, gan.generate(5, seed=11))
     assert not np.array_equal(a, gan.generate(5, seed=12))
@@ -157,7 +158,7 @@ def test_generate_follows_labels_argument(trained):
 def test_fit_on_tf_data_without_xla_and_evaluate(variant):
     gan = make_gan(variant)
     gan.compile(jit_compile=False)
-    x = random_images(BATCH)  # one step per epoch: uncompiled steps are slow on JAX
+    x = random_images(BATCH, image_shape_for(variant))  # one step per epoch (slow on JAX)
     elements = (x, random_labels(BATCH)) if is_conditional(variant) else x
     ds = tf.data.Dataset.from_tensor_slices(elements).batch(BATCH)
     history = gan.fit(ds, epochs=2, verbose=0)

@@ -8,6 +8,12 @@ from kerasgan.architectures.dcgan import (
     validate_image_shape,
 )
 from kerasgan.architectures.layers import ConditionalBatchNormalization, GlobalSumPooling2D
+from kerasgan.architectures.r3gan import (
+    GenerativeBasis,
+    r3gan_discriminator,
+    r3gan_generator,
+    r3gan_widths,
+)
 from kerasgan.architectures.sngan import (
     cbn_dcgan_generator,
     resnet_discriminator,
@@ -20,12 +26,16 @@ from kerasgan.architectures.sngan import (
 __all__ = [
     "AuxiliaryClassifierDiscriminator",
     "ConditionalBatchNormalization",
+    "GenerativeBasis",
     "GlobalSumPooling2D",
     "acgan_discriminator",
     "cbn_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
     "num_upsamplings",
+    "r3gan_discriminator",
+    "r3gan_generator",
+    "r3gan_widths",
     "resnet_discriminator",
     "resnet_generator",
     "sn_dcgan_discriminator",

@@ -242,11 +242,12 @@ def auto_fast_layers(jit_compile) -> set:
     """On a CPU, the strided transposed convolutions as sub-pixel convolutions
     and the few-filter convolutions as matrix products, differentiated by
     JAX: XLA:CPU's own transposed convolution is far slower (measured with
-    `benchmarks/backends.py`). Keras' layers on accelerators, where none was
-    measured."""
+    `benchmarks/backends.py`), and grouped convolutions as one block-diagonal
+    convolution (XLA:CPU's grouped one is ~15x slower). Keras' layers on
+    accelerators, where none was measured."""
     if jax.devices()[0].platform != "cpu":
         return set()
-    return {"conv", "conv_transpose"}
+    return {"conv", "conv_transpose", "grouped"}
 
 
 __all__ = [

@@ -6,7 +6,8 @@ from kerasgan.variants.cgan_projection import CGANProjection
 from kerasgan.variants.dcgan import DCGAN
 from kerasgan.variants.lsgan import LSGAN
 from kerasgan.variants.r1gan import R1GAN
+from kerasgan.variants.r3gan import R3GAN
 from kerasgan.variants.sngan import SNGAN
 from kerasgan.variants.wgan_gp import WGANGP
 
-__all__ = ["ACGAN", "CGAN", "CGANProjection", "DCGAN", "LSGAN", "R1GAN", "SNGAN", "WGANGP"]
+__all__ = ["ACGAN", "CGAN", "CGANProjection", "DCGAN", "LSGAN", "R1GAN", "R3GAN", "SNGAN", "WGANGP"]
