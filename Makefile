@@ -14,13 +14,25 @@ demo: install data
 	$(BIN)/kerasgan train dcgan --dataset fashion_mnist --epochs 1 --seed 0 --out runs/demo
 	@echo "Sample grid: runs/demo/samples.png"
 
-# The full suite on TensorFlow, then the backend-neutral tests (marked
-# `backends`: variants, losses, penalties, EMA, saving, ...) on JAX and PyTorch.
-# tests/test_backends.py compares the three backends itself.
+# The full suite on TensorFlow and, side by side with it, the backend-neutral
+# tests (marked `backends`: variants, losses, penalties, EMA, saving, ...) on
+# JAX, then PyTorch (each stream keeps about one core busy; their output goes
+# to runs/test-jax-torch.log, printed at the end). tests/test_backends.py
+# compares the three backends itself.
+OTHER_BACKENDS = for b in jax torch; do \
+	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
+	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider -m backends \
+	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
+	done
+
 test: install data
-	$(BIN)/python -m pytest -ra
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -ra -m backends --ignore=tests/test_backends.py
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -ra -m backends --ignore=tests/test_backends.py
+	@mkdir -p runs
+	@($(OTHER_BACKENDS)) > runs/test-jax-torch.log 2>&1 & other=$$!; \
+	$(BIN)/python -m pytest -ra; tf=$$?; \
+	wait $$other; rest=$$?; \
+	cat runs/test-jax-torch.log; \
+	echo "TensorFlow suite: exit $$tf; JAX and PyTorch: exit $$rest"; \
+	[ $$tf -eq 0 ] && [ $$rest -eq 0 ]
 
 # Skips the tests that train for real on Fashion-MNIST (a few minutes).
 test-quick: install data
