@@ -56,6 +56,29 @@ def test_load_gives_batched_dataset(fashion):
     assert ds.cardinality().numpy() == 60000 // 32  # remainder dropped: one static shape
 
 
+def test_pad_to_centres_fashion_mnist_on_a_32x32_black_canvas(fashion):
+    images, labels = data.load_arrays("fashion_mnist", "test", pad_to=32)
+    plain, plain_labels = data.load_arrays("fashion_mnist", "test")
+    assert images.shape == (10000, 32, 32, 1) and images.dtype == np.float32
+    np.testing.assert_array_equal(images[:, 2:30, 2:30], plain)
+    border = np.ones((32, 32), bool)
+    border[2:30, 2:30] = False
+    assert np.all(images[:, border] == -1.0)
+    np.testing.assert_array_equal(labels, plain_labels)
+    batch, batch_labels = next(
+        iter(data.load("fashion_mnist", batch_size=8, conditional=True, pad_to=(32, 32)))
+    )
+    assert batch.shape == (8, 32, 32, 1) and batch_labels.shape == (8,)
+    odd = data.load_arrays("fashion_mnist", "test", pad_to=(31, 33), image_size=20)[0]
+    assert odd.shape == (10000, 31, 33, 1)
+    # an odd margin puts the extra pixel after the image
+    assert np.all(odd[:, :5] == -1.0) and np.all(odd[:, 25:] == -1.0)
+    with pytest.raises(DataError, match="pad_to=.*smaller than the images .*image_size"):
+        data.load("fashion_mnist", pad_to=24)
+    with pytest.raises(DataError, match="pad_to must be"):
+        data.load("fashion_mnist", pad_to=-3)
+
+
 @pytest.mark.parametrize("image_size", [None, (20, 20)])
 def test_batch_conversion_gives_the_same_batches(image_size):
     """In-memory sources scale (and resize) whole batches after shuffling; the

@@ -193,18 +193,19 @@ def load_arrays(
     image_size=None,
     data_dir: str | None = None,
     download: bool = True,
+    pad_to=None,
 ):
     """`(images, labels)` as numpy arrays: float32 `(N, H, W, C)` in [-1, 1] and int32.
 
-    Takes the same sources as `load`; `labels` is None for sources without
-    labels (a flat image folder, a `.npz` without labels). Everything is read
-    into memory.
+    Takes the same sources (and `image_size`, `pad_to`) as `load`; `labels` is
+    None for sources without labels (a flat image folder, a `.npz` without
+    labels). Everything is read into memory.
     """
     image_size = check_image_size(image_size)
     source = _resolve(
         name_or_path, split, image_size=image_size, data_dir=data_dir, download=download
     )
-    if source.arrays is not None and image_size is None:
+    if source.arrays is not None and image_size is None and pad_to is None:
         return source.arrays()
     ds = make_dataset(
         source,
@@ -214,6 +215,7 @@ def load_arrays(
         shuffle=False,
         seed=None,
         drop_remainder=False,
+        pad_to=pad_to,
     )
     return collect(ds, source.has_labels)
 
@@ -230,6 +232,7 @@ def load(
     *,
     data_dir: str | None = None,
     download: bool = True,
+    pad_to=None,
 ) -> tf.data.Dataset:
     """A batched, shuffled, prefetched dataset of float32 images in [-1, 1].
 
@@ -249,6 +252,10 @@ def load(
             shape, so XLA compiles the step once).
         data_dir: tensorflow-datasets data folder (default: its own default).
         download: let tensorflow-datasets download data it does not have.
+        pad_to: `(h, w)` (or an int for square) canvas to centre every image
+            on, padded with -1 (black): 28x28 Fashion-MNIST with `pad_to=32`
+            gets 2 background pixels on every side, the size that networks
+            needing powers of two (R3GAN) take. Applied after `image_size`.
 
     Raises:
         DataError: the data could not be found or read; the message says what
@@ -272,4 +279,5 @@ def load(
         shuffle=shuffle,
         seed=seed,
         drop_remainder=drop_remainder,
+        pad_to=pad_to,
     )

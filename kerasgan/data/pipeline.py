@@ -51,7 +51,7 @@ class Source:
     batch_convert: bool = False
 
 
-def check_image_size(image_size) -> tuple[int, int] | None:
+def check_image_size(image_size, what: str = "image_size") -> tuple[int, int] | None:
     """None, an int n (-> (n, n)) or `(h, w)` of positive ints -> `(h, w)` or None."""
     if image_size is None:
         return None
@@ -63,8 +63,38 @@ def check_image_size(image_size) -> tuple[int, int] | None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise DataError(f"image_size must be (height, width) of positive ints; got {image_size!r}.")
+        raise DataError(f"{what} must be (height, width) of positive ints; got {image_size!r}.")
     return h, w
+
+
+def check_pad_to(pad_to, image_shape, image_size) -> tuple[int, int] | None:
+    """`pad_to` (None, an int or `(h, w)`) as `(h, w)`, checked against the
+    images' size (after `image_size`, if given): padding never shrinks."""
+    pad_to = check_image_size(pad_to, what="pad_to")
+    if pad_to is None:
+        return None
+    height, width = image_size if image_size is not None else image_shape[:2]
+    if height is None or width is None:
+        raise DataError(
+            "pad_to needs images of one size; pass image_size=(h, w) too to resize them first."
+        )
+    if pad_to[0] < height or pad_to[1] < width:
+        raise DataError(
+            f"pad_to={pad_to} is smaller than the images ({height}, {width}): padding only "
+            "adds pixels; pass image_size=(h, w) to shrink them."
+        )
+    return pad_to
+
+
+def pad(image, pad_to):
+    """Centres `(..., H, W, C)` images in [-1, 1] on a `pad_to` canvas of -1
+    (the background of dark-background images such as Fashion-MNIST); an odd
+    margin puts the extra pixel after the image."""
+    height, width = image.shape[-3], image.shape[-2]
+    top, left = (pad_to[0] - height) // 2, (pad_to[1] - width) // 2
+    margins = [[top, pad_to[0] - height - top], [left, pad_to[1] - width - left], [0, 0]]
+    margins = [[0, 0]] * (image.shape.rank - 3) + margins
+    return tf.pad(image, margins, constant_values=-1.0)
 
 
 def resize(image, image_size):
@@ -82,8 +112,9 @@ def make_dataset(
     shuffle: bool,
     seed: int | None,
     drop_remainder: bool,
+    pad_to: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
-    """shuffle -> decode/scale (+ resize) -> batch -> prefetch.
+    """shuffle -> decode/scale (+ resize, + pad) -> batch -> prefetch.
 
     Sources whose `convert` works on batches of fixed-size images get
     shuffle -> batch -> scale (+ resize) -> prefetch instead: the same
@@ -109,6 +140,7 @@ def make_dataset(
             "with drop_remainder=True there would be no batch at all. Lower batch_size "
             "or pass drop_remainder=False."
         )
+    pad_to = check_pad_to(pad_to, (height, width), image_size)
     if image_size is not None and tuple(image_size) == (height, width):
         image_size = None  # already that size
     convert = source.convert
@@ -117,6 +149,8 @@ def make_dataset(
         image, label = convert(*element)
         if image_size is not None:
             image = resize(image, image_size)
+        if pad_to is not None:
+            image = pad(image, pad_to)
         return (image, label) if conditional else image
 
     ds = source.make_elements()
