@@ -123,7 +123,11 @@ def _cmd_train(args) -> int:
     if args.seed is not None:
         keras.utils.set_random_seed(args.seed)
     ds = data.load(
-        args.dataset, batch_size=args.batch_size, conditional=conditional, seed=args.seed
+        args.dataset,
+        batch_size=args.batch_size,
+        conditional=conditional,
+        seed=args.seed,
+        pad_to=args.pad_to,
     )
     kwargs = {"num_classes": _num_classes(args, data)} if conditional else {}
     gan = kerasgan.create(
@@ -165,6 +169,7 @@ def _cmd_train(args) -> int:
         "variant": args.variant,
         "dataset": str(args.dataset),
         "image_shape": list(gan.image_shape),
+        "pad_to": args.pad_to,
         "num_classes": gan.num_classes,
         "latent_dim": gan.latent_dim,
         "epochs": args.epochs,
@@ -453,6 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--steps-per-epoch", type=int, default=None)
+    p.add_argument(
+        "--pad-to",
+        type=int,
+        default=None,
+        help="centre the images on an N x N black canvas (e.g. 32 for 28x28 Fashion-MNIST)",
+    )
     p.add_argument("--latent-dim", type=int, default=None)
     p.add_argument("--num-classes", type=int, default=None, help="for conditional variants")
     p.add_argument("--samples", type=int, default=64, help="images in each sample grid")

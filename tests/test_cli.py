@@ -75,6 +75,16 @@ def test_train_writes_model_and_sample_grids(tmp_path, variant):
         assert gan.num_classes == 10
 
 
+def test_train_pads_images_with_pad_to(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "dcgan", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8"]
+    assert cli.main([*argv, "--pad-to", "32", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["image_shape"] == [32, 32, 1] and run["pad_to"] == 32
+    assert cli.main([*argv, "--pad-to", "20", "--out", str(tmp_path / "small")]) == 2
+    assert "smaller than the images" in capsys.readouterr().err
+
+
 def test_train_user_errors_are_one_line(tmp_path, capsys):
     assert cli.main(["train", "nope", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()

@@ -156,7 +156,7 @@ def test_generate_follows_labels_argument(trained):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_fit_on_tf_data_without_xla_and_evaluate(variant):
-    gan = make_gan(variant)
+    gan = make_gan(variant, base_filters=16)  # eager steps: small networks
     gan.compile(jit_compile=False)
     x = random_images(BATCH, image_shape_for(variant))  # one step per epoch (slow on JAX)
     elements = (x, random_labels(BATCH)) if is_conditional(variant) else x
