@@ -14,25 +14,30 @@ demo: install data
 	$(BIN)/kerasgan train dcgan --dataset fashion_mnist --epochs 1 --seed 0 --out runs/demo
 	@echo "Sample grid: runs/demo/samples.png"
 
-# The full suite on TensorFlow and, side by side with it, the backend-neutral
-# tests (marked `backends`: variants, losses, penalties, EMA, saving, ...) on
-# JAX, then PyTorch (each stream keeps about one core busy; their output goes
-# to runs/test-jax-torch.log, printed at the end). tests/test_backends.py
-# compares the three backends itself.
-OTHER_BACKENDS = for b in jax torch; do \
+# Two streams side by side (each keeps about one of CI's two cores busy):
+# 1. the full suite on TensorFlow but its real-training tests (tests/test_learning.py);
+# 2. the backend-neutral tests (marked `backends`: variants, losses, penalties,
+#    EMA, saving, ...) on JAX, then on PyTorch, then tests/test_learning.py on
+#    TensorFlow; its output goes to runs/test-streams.log, printed at the end.
+# Either failure fails the target. tests/test_backends.py compares the three
+# backends itself.
+SECOND_STREAM = for b in jax torch; do \
 	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
 	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider -m backends \
 	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
-	done
+	done; \
+	echo "== pytest tests/test_learning.py (TensorFlow)"; \
+	$(BIN)/python -m pytest -ra -p no:cacheprovider tests/test_learning.py \
+	  --basetemp=runs/pytest-learning
 
 test: install data
 	@mkdir -p runs
-	@($(OTHER_BACKENDS)) > runs/test-jax-torch.log 2>&1 & other=$$!; \
-	$(BIN)/python -m pytest -ra; tf=$$?; \
-	wait $$other; rest=$$?; \
-	cat runs/test-jax-torch.log; \
-	echo "TensorFlow suite: exit $$tf; JAX and PyTorch: exit $$rest"; \
-	[ $$tf -eq 0 ] && [ $$rest -eq 0 ]
+	@($(SECOND_STREAM)) > runs/test-streams.log 2>&1 & second=$$!; \
+	$(BIN)/python -m pytest -ra --ignore=tests/test_learning.py; first=$$?; \
+	wait $$second; rest=$$?; \
+	cat runs/test-streams.log; \
+	echo "TensorFlow suite: exit $$first; JAX, PyTorch, real training: exit $$rest"; \
+	[ $$first -eq 0 ] && [ $$rest -eq 0 ]
 
 # Skips the tests that train for real on Fashion-MNIST (a few minutes).
 test-quick: install data
