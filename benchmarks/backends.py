@@ -55,7 +55,6 @@ import math
 import os
 import platform
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -153,33 +152,6 @@ def batches(batch, pool=16, seed=0):
     return generator
 
 
-def time_fit(model, make_data, steps, warmup=1):
-    """Per-step wall times (s) of `fit` after `warmup` steps (as
-    `suite.time_fit`; a callback with its own `on_train_batch_end` makes Keras
-    read each step's logs before the next begins, so every step is timed to
-    its end on every backend)."""
-    import keras
-
-    class StepTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.times = []
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self._t = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.times.append(time.perf_counter() - self._t)
-
-    if warmup:
-        model.fit(make_data(), epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
-    timer = StepTimer()
-    model.fit(
-        make_data(), epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[timer], shuffle=False
-    )
-    return timer.times
-
-
 def _describe_model(model):
     return {
         "class": type(model).__name__,
@@ -195,6 +167,7 @@ def _serve(conn, threads):
     import traceback
 
     import keras
+    from timing import time_fit
 
     backend = keras.backend.backend()
     versions = {"keras": keras.__version__}

@@ -14,7 +14,7 @@ XLA, `jax.jit`) and off (a `tf.function` graph, JAX eager, PyTorch eager;
 PyTorch has no XLA here: `jit_compile=True` is refused there by design), then
 `fit` on in-memory random batches. A figure is the median of `--steps` timed
 steps after the warm-up steps (compilation included in the warm-up), each
-step timed to its end (`backends.time_fit`).
+step timed to its end (`timing.time_fit`).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _data(num_classes, batch, pool=8, seed=0):
 
 def measure(variant, jit, batch, steps):
     import keras
-    from backends import time_fit
+    from timing import time_fit
 
     import kerasgan
 

@@ -64,6 +64,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import networks  # noqa: E402
 import stats  # noqa: E402
 import twin_process  # noqa: E402
+from timing import StepTimer, time_fit  # noqa: E402, F401 - used by the other scripts
 
 import kerasgan  # noqa: E402
 
@@ -113,20 +114,6 @@ def matmul_gflops_tf(n=2048, repeats=10):
     return 2 * n**3 / statistics.median(matmul_timer(n)(repeats)) / 1e9
 
 
-class StepTimer(keras.callbacks.Callback):
-    """Wall time of every training batch (`times`, seconds)."""
-
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter() - self._t)
-
-
 def memory_dataset(steps, conditional=False, seed=0):
     """`steps` distinct random batches, already batched in memory, repeated:
     each element is a slice of one tensor, so reading it costs ~nothing."""
@@ -138,14 +125,6 @@ def memory_dataset(steps, conditional=False, seed=0):
     else:
         ds = tf.data.Dataset.from_tensor_slices(images)
     return ds.repeat().prefetch(tf.data.AUTOTUNE)
-
-
-def time_fit(model, ds, steps, warmup=3):
-    """Per-step wall times (s) of a steady-state `fit`, after `warmup` steps."""
-    model.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
-    timer = StepTimer()
-    model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[timer], shuffle=False)
-    return timer.times
 
 
 def kerasgan_model(network, jit="auto", fast_layers="auto"):
