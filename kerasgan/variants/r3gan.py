@@ -22,9 +22,10 @@ class R3GAN(GANModel):
       bottleneck residual blocks with grouped 3x3 convolutions, no
       normalization, fix-up initialization, bilinear resampling, learned 4x4
       bases; stage widths `base_filters` at the image size, doubling per
-      halving of the resolution up to `max_filters` (defaults 32 and 256: a
-      configuration that trains on a 2-core CPU; the paper's CIFAR-10 network
-      is 768 channels at every stage, `base_filters=768, max_filters=768`);
+      halving of the resolution up to `max_filters` (defaults 32 and 256;
+      smaller widths, `blocks_per_stage=1` and lazy penalties, `r1_interval=4`,
+      train faster on a CPU; the paper's CIFAR-10 network is 768 channels at
+      every stage, `base_filters=768, max_filters=768`);
     - Adam, learning rate 2e-4, beta_1 = 0, beta_2 = 0.99.
 
     The generator ends in `tanh` (images in [-1, 1], as every kerasgan
