@@ -417,8 +417,9 @@ def supports_grouped(layer) -> bool:
     """Whether `layer` is a grouped `Conv2D` (`groups > 1`, Keras' own `call`
     and `convolution_op`, channels-last) that this module computes as one
     ordinary convolution with a block-diagonal kernel: TensorFlow's and
-    XLA:CPU's grouped convolutions are 15-25x slower on a CPU than the dense
-    one with `groups` times the multiply-adds (`benchmarks/NOTES.md`)."""
+    XLA:CPU's grouped convolutions are much slower on a CPU than the dense
+    one with `groups` times the multiply-adds (`benchmarks/grouped_conv.py`,
+    figures in `benchmarks/NOTES.md`)."""
     return _keras_conv2d(layer) and layer.groups > 1 and layer.data_format == "channels_last"
 
 

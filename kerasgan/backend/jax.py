@@ -243,8 +243,8 @@ def auto_fast_layers(jit_compile) -> set:
     and the few-filter convolutions as matrix products, differentiated by
     JAX: XLA:CPU's own transposed convolution is far slower (measured with
     `benchmarks/backends.py`), and grouped convolutions as one block-diagonal
-    convolution (XLA:CPU's grouped one is ~15x slower). Keras' layers on
-    accelerators, where none was measured."""
+    convolution (XLA:CPU's grouped one is far slower: `benchmarks/grouped_conv.py`).
+    Keras' layers on accelerators, where none was measured."""
     if jax.devices()[0].platform != "cpu":
         return set()
     return {"conv", "conv_transpose", "grouped"}
