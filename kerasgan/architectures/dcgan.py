@@ -109,10 +109,12 @@ def dcgan_generator(
     sh, sw = h // 2**k, w // 2**k
     top = base_filters * 2 ** (k - 1)
 
-    # a config, not an initializer object: an unseeded initializer draws its
-    # seed when constructed, which must happen only for a conditional model
-    normal = {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 1.0}}
-    inputs, x = latent_inputs(latent_dim, num_classes, embedding_dim, normal)
+    inputs, x = latent_inputs(
+        latent_dim,
+        num_classes,
+        embedding_dim,
+        embeddings_initializer=keras.initializers.RandomNormal(0.0, 1.0),
+    )
     x = layers.Dense(
         sh * sw * top, use_bias=False, kernel_initializer=kernel_initializer, name="project"
     )(x)
