@@ -61,7 +61,9 @@ def test_generator_objective_pairs_fake_with_real_logits():
     real = rng.uniform(-1, 1, (4, 16, 16, 1)).astype("float32")
     with pytest.raises(ValueError, match="real=images"):
         gan.generator_objective(4, training=False)
-    # the same z twice: the seed generator restarts from the same state
+    keras.utils.set_random_seed(1)
+    loss, _ = gan.generator_objective(4, training=False, real=real)
+    # the same z again: the seed generator restarts from the same state
     gan.seed_generator = keras.random.SeedGenerator(0)
     fake = gan.generator(gan.sample_latent(4))
     gan.seed_generator = keras.random.SeedGenerator(0)

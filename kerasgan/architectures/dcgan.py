@@ -59,24 +59,6 @@ def num_upsamplings(image_shape) -> int:
     return k
 
 
-def latent_inputs(latent_dim, num_classes=None, embedding_dim=50, embeddings_initializer="uniform"):
-    """A generator's inputs and its first tensor: `([z], z)`, or with
-    `num_classes` `([z, labels], concat(z, embed(labels)))`, where `labels`
-    is a `(1,)` int32 input and the learned embedding has `embedding_dim`
-    values per class."""
-    z = keras.Input((latent_dim,), name="latent")
-    if num_classes is None:
-        return [z], z
-    labels = keras.Input((1,), dtype="int32", name="labels")
-    e = layers.Embedding(
-        num_classes,
-        embedding_dim,
-        embeddings_initializer=embeddings_initializer,
-        name="label_embedding",
-    )(labels)
-    return [z, labels], layers.Concatenate(name="concat_label")([z, layers.Flatten()(e)])
-
-
 def dcgan_generator(
     image_shape,
     latent_dim: int = 128,
@@ -109,12 +91,19 @@ def dcgan_generator(
     sh, sw = h // 2**k, w // 2**k
     top = base_filters * 2 ** (k - 1)
 
-    inputs, x = latent_inputs(
-        latent_dim,
-        num_classes,
-        embedding_dim,
-        embeddings_initializer=keras.initializers.RandomNormal(0.0, 1.0),
-    )
+    z = keras.Input((latent_dim,), name="latent")
+    inputs = [z]
+    x = z
+    if num_classes is not None:
+        labels = keras.Input((1,), dtype="int32", name="labels")
+        inputs.append(labels)
+        e = layers.Embedding(
+            num_classes,
+            embedding_dim,
+            embeddings_initializer=keras.initializers.RandomNormal(0.0, 1.0),
+            name="label_embedding",
+        )(labels)
+        x = layers.Concatenate(name="concat_label")([z, layers.Flatten()(e)])
     x = layers.Dense(
         sh * sw * top, use_bias=False, kernel_initializer=kernel_initializer, name="project"
     )(x)
@@ -144,7 +133,7 @@ def dcgan_generator(
     )(x)
     # tanh in float32 so that mixed-precision outputs stay exactly in [-1, 1].
     out = layers.Activation("tanh", dtype="float32", name="images")(x)
-    return keras.Model(inputs if len(inputs) > 1 else inputs[0], out, name=name)
+    return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)
 
 
 def downsampling_stack(x, k, base_filters, batch_norm, negative_slope, kernel_initializer):

@@ -31,7 +31,7 @@ import math
 import keras
 from keras import layers, ops
 
-from kerasgan.architectures.dcgan import latent_inputs, validate_image_shape
+from kerasgan.architectures.dcgan import validate_image_shape
 
 __all__ = [
     "GenerativeBasis",
@@ -174,7 +174,16 @@ def r3gan_generator(
     h, _, channels = check_image_shape(image_shape)
     widths = r3gan_widths(image_shape, base_filters, max_filters)
     scale = _fixup_scale(len(widths) * blocks_per_stage)
-    inputs, x = latent_inputs(latent_dim, num_classes, embedding_dim or latent_dim)
+    z = keras.Input((latent_dim,), name="latent")
+    inputs = [z]
+    x = z
+    if num_classes is not None:
+        labels = keras.Input((1,), dtype="int32", name="labels")
+        inputs.append(labels)
+        e = layers.Embedding(num_classes, embedding_dim or latent_dim, name="label_embedding")(
+            labels
+        )
+        x = layers.Concatenate(name="concat_label")([z, layers.Flatten()(e)])
     x = GenerativeBasis(widths[0], name="basis")(x)
     for stage, width in enumerate(widths):
         if stage:
@@ -183,7 +192,7 @@ def r3gan_generator(
         for block in range(blocks_per_stage):
             x = residual_block(x, width, expansion, group_size, scale, f"g{stage}_{block}")
     images = layers.Conv2D(channels, 1, activation=output_activation, name="to_image")(x)
-    return keras.Model(inputs if len(inputs) > 1 else inputs[0], images, name=name)
+    return keras.Model(inputs if num_classes is not None else z, images, name=name)
 
 
 def r3gan_discriminator(
