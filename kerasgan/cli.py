@@ -365,6 +365,15 @@ def _format_scores(result) -> list:
     return rows
 
 
+def _crop_arg(text):
+    """'28' or '28x24' -> (28, 28) or (28, 24)."""
+    parts = str(text).lower().split("x")
+    if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected N or HxW in pixels, e.g. 28; got {text!r}")
+    sizes = [int(p) for p in parts]
+    return (sizes[0], sizes[-1])
+
+
 def _cmd_eval(args) -> int:
     from kerasgan import metrics
     from kerasgan.metrics.evaluate import parse_metrics
@@ -397,13 +406,21 @@ def _cmd_eval(args) -> int:
         split=args.split,
     )
     common = dict(metrics=names, seed=args.seed, batch_size=args.batch_size)
-    result = metrics.evaluate(model, feature_net, real, n=args.n, ema=args.ema, **common)
+    try:
+        result = metrics.evaluate(
+            model, feature_net, real, n=args.n, ema=args.ema, crop=args.crop, **common
+        )
+    except ValueError as e:
+        if args.crop is None or "crop" not in str(e):
+            raise
+        raise UserError(f"--crop: {e}") from None
     protocol = result["protocol"]
     print(
         f"{args.model}: {protocol['n_fake']} generated vs {protocol['n_real']} real images of "
         f"{dataset} ({args.split}), features {protocol['feature_network']} "
         f"{'x'.join(map(str, protocol['input_shape']))}, seed {args.seed}"
         + (", EMA generator" if args.ema else "")
+        + (f", central {args.crop[0]}x{args.crop[1]} crop" if args.crop else "")
     )
     print("\n".join(_format_scores(result)))
     if args.record:
@@ -530,6 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=256, help="generated images per batch")
     p.add_argument("--feature-batch-size", type=int, default=None)
     p.add_argument("--cache-dir", default=None, help="cache the real statistics here")
+    p.add_argument(
+        "--crop",
+        type=_crop_arg,
+        default=None,
+        help="score the central N (or HxW) pixels of each generated image, e.g. 28 for a "
+        "model trained with --pad-to 32 on 28x28 images",
+    )
     p.add_argument(
         "--record",
         action="store_true",

@@ -214,6 +214,32 @@ def test_evaluate_tells_real_from_noise_and_collapse(fashion, judge):
     assert protocol["kid_subset_size"] == 200 and protocol["pr_k"] == 3 and protocol["seed"] == 0
 
 
+def test_crop_scores_padded_images_on_the_real_images_area(fashion, judge):
+    x = fashion[0]
+    net, _ = judge
+    real = real_statistics(net, x[:400], n=400)
+    kwargs = dict(metrics="fid,kid", n=400, batch_size=128, kid_subsets=10, kid_subset_size=200)
+    fake = x[400:800]
+    # what kerasgan.data.load(..., pad_to=32) makes of them (background is -1)
+    padded = np.pad(fake, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0)
+    plain = evaluate(fake, net, real, **kwargs)
+    cropped = evaluate(padded, net, real, crop=28, **kwargs)
+    assert cropped["fid"] == pytest.approx(plain["fid"], rel=1e-5)
+    assert cropped["kid"] == pytest.approx(plain["kid"], rel=1e-4, abs=1e-6)
+    assert cropped["protocol"]["crop"] == [28, 28] and plain["protocol"]["crop"] is None
+    # without the crop the whole canvas is resized: smaller garments, a worse score
+    resized = evaluate(padded, net, real, **kwargs)
+    assert resized["fid"] > plain["fid"] + 1.0
+    # an odd margin: one pixel more after than before, as pad_to puts it
+    odd = np.pad(fake, ((0, 0), (1, 2), (2, 3), (0, 0)), constant_values=-1.0)
+    np.testing.assert_array_equal(evaluate_module.center_crop(odd, (28, 28)), fake)
+    with pytest.raises(ValueError, match="cannot crop 28x28 images to 32x32"):
+        evaluate(fake, net, real, crop=32, **kwargs)
+    for bad in (0, (28,), (28, 28.0), True, "28"):
+        with pytest.raises(ValueError, match="crop must be a positive int"):
+            evaluate(fake, net, real, crop=bad, **kwargs)
+
+
 def test_evaluate_argument_errors(fashion):
     x = fashion[0][:8]
     net = ClassifierFeatures(tiny_classifier())

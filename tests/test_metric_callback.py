@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import importlib
 import json
 import math
@@ -162,6 +164,7 @@ def test_cli_eval_prints_a_table_and_writes_json(model_files, capsys):
         (["--features", "no-such-net"], "Unknown feature network 'no-such-net'"),
         (["--features", "inception"], "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"),
         (["--ema"], "needs an EMA generator"),
+        (["--crop", "32"], "--crop: cannot crop 28x28 images to 32x32"),
     ],
 )
 def test_cli_eval_errors_are_one_line(model_files, capsys, monkeypatch, tmp_path, args, message):
@@ -171,6 +174,17 @@ def test_cli_eval_errors_are_one_line(model_files, capsys, monkeypatch, tmp_path
     assert cli.main(argv + args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("kerasgan: error:") and "\n" not in err and message in err
+
+
+def test_cli_eval_crop(model_files, capsys):
+    argv = ["eval", str(model_files / "gan.keras"), "--dataset", "fashion_mnist", "-n", "16"]
+    argv += ["--split", "test", "--features", str(model_files / "clf.keras"), "--metrics", "fid"]
+    assert cli.main(argv + ["--crop", "24x20"]) == 0
+    assert "central 24x20 crop" in capsys.readouterr().out
+    assert cli._crop_arg("28") == (28, 28)
+    for bad in ("0", "28x", "a", "1x2x3"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected N or HxW"):
+            cli._crop_arg(bad)
 
 
 def test_cli_eval_needs_a_dataset_for_a_model_file(model_files, capsys):

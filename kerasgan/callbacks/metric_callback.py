@@ -54,6 +54,9 @@ class MetricCallback(keras.callbacks.Callback):
         ema: generate with the model's EMA generator.
         n_real, split, cache_dir, batch_size: as in `kerasgan.metrics.real_statistics`.
         repeat_last: on skipped epochs, log the last measured value again.
+        crop: score the central `(height, width)` of the generated images
+            (`kerasgan.metrics.evaluate`'s `crop`; e.g. 28 for a model trained
+            on Fashion-MNIST padded to 32).
         verbose: print the value after each measurement.
 
     Example:
@@ -80,6 +83,7 @@ class MetricCallback(keras.callbacks.Callback):
         cache_dir=None,
         batch_size: int = 256,
         repeat_last: bool = False,
+        crop=None,
         verbose: int = 0,
     ):
         super().__init__()
@@ -99,6 +103,9 @@ class MetricCallback(keras.callbacks.Callback):
         self.n_real, self.split, self.cache_dir = n_real, split, cache_dir
         self.batch_size, self.verbose = int(batch_size), verbose
         self.repeat_last = bool(repeat_last)
+        from kerasgan.metrics.evaluate import check_crop
+
+        self.crop = check_crop(crop)
         self.real_statistics = None
         #: `(epoch, value)` of every measurement (epochs 1-based), across fits.
         self.values = []
@@ -138,6 +145,7 @@ class MetricCallback(keras.callbacks.Callback):
             seed=self.seed,
             batch_size=self.batch_size,
             ema=self.ema,
+            crop=self.crop,
         )
         self.protocol = result["protocol"]
         return result[self.metric]

@@ -17,7 +17,7 @@ End to end, with a feature network (`features`) and generated images (`evaluate`
 >>> fid = real.frechet_distance(fake)
 """
 
-from kerasgan.metrics.evaluate import RealStatistics, evaluate, real_statistics
+from kerasgan.metrics.evaluate import RealStatistics, center_crop, evaluate, real_statistics
 from kerasgan.metrics.features import (
     ClassifierFeatures,
     FeatureNetwork,
@@ -30,6 +30,7 @@ from kerasgan.metrics.scores import inception_score, kernel_distance, precision_
 from kerasgan.metrics.statistics import FeatureStatistics, frechet_distance
 
 __all__ = [
+    "center_crop",
     "ClassifierFeatures",
     "FeatureNetwork",
     "FeatureStatistics",

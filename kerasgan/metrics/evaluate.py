@@ -190,8 +190,40 @@ def parse_metrics(metrics) -> tuple:
     return metrics
 
 
-def _fake_batches(gan, n, seed, batch_size, ema):
+def check_crop(crop):
+    """`crop` as `(height, width)` (an int means a square), or None."""
+    if crop is None:
+        return None
+    sizes = (crop, crop) if isinstance(crop, (int, np.integer)) else tuple(crop)
+    if len(sizes) != 2 or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in sizes
+    ):
+        raise ValueError(f"crop must be a positive int or (height, width); got {crop!r}.")
+    return int(sizes[0]), int(sizes[1])
+
+
+def center_crop(images, crop):
+    """The central `crop = (height, width)` of images `(n, H, W, C)`.
+
+    The inverse of `kerasgan.data.load(..., pad_to=N)`'s padding: the first
+    row kept is `(H - height) // 2`, as many pixels as the padding put before.
+    """
+    h, w = crop
+    if images.shape[1] < h or images.shape[2] < w:
+        raise ValueError(
+            f"cannot crop {images.shape[1]}x{images.shape[2]} images to {h}x{w}: crop must "
+            "not be larger than the generated images."
+        )
+    top, left = (images.shape[1] - h) // 2, (images.shape[2] - w) // 2
+    return images[:, top : top + h, left : left + w]
+
+
+def _fake_batches(gan, n, seed, batch_size, ema, crop=None):
     """Yields batches of generated images (or slices of an array of images)."""
+    if crop is not None:
+        for images in _fake_batches(gan, n, seed, batch_size, ema):
+            yield center_crop(np.asarray(images), crop)
+        return
     if not hasattr(gan, "generate"):
         array = np.asarray(gan)
         if array.ndim != 4 or array.shape[0] < n:
@@ -229,6 +261,7 @@ def evaluate(
     kid_subset_size: int = 1000,
     pr_k: int = 3,
     is_splits: int = 10,
+    crop=None,
 ) -> dict:
     """Scores `n` generated images against real ones.
 
@@ -250,12 +283,19 @@ def evaluate(
         kid_subsets, kid_subset_size: KID subsets (size capped by the counts).
         pr_k: neighbourhood size of precision/recall.
         is_splits: IS splits (capped at `n`).
+        crop: `(height, width)` (or an int, for a square): score the central
+            part of each generated image. For a model trained on padded
+            images, e.g. 28x28 Fashion-MNIST with `kerasgan.data.load(...,
+            pad_to=32)`, `crop=28` compares the same image area as the
+            unpadded real images (resizing the whole 32x32 canvas instead
+            would shrink every garment).
 
     Returns:
         `{"fid", "kid", "kid_std", "precision", "recall", "is", "is_std"}` (the
         requested ones, as floats) and `"protocol"`: what was measured how.
     """
     metrics = parse_metrics(metrics)
+    crop = check_crop(crop)
     if isinstance(n, bool) or int(n) < 2:
         raise ValueError(f"n must be >= 2 generated images; got {n}.")
     n = int(n)
@@ -278,7 +318,7 @@ def evaluate(
             f"real statistics were computed with {real.feature_network}, not {feature_net.name}."
         )
     stats, feats, probs = FeatureStatistics(), [], []
-    for images in _fake_batches(gan, n, seed, batch_size, ema):
+    for images in _fake_batches(gan, n, seed, batch_size, ema, crop):
         f, p = feature_net.extract(images, probabilities=want_probs)
         stats.update(f)
         if "kid" in metrics or "pr" in metrics:
@@ -310,6 +350,7 @@ def evaluate(
         "seed": seed,
         "batch_size": int(batch_size),
         "ema": bool(ema),
+        "crop": list(crop) if crop else None,
         "conditional": bool(getattr(gan, "num_classes", None)),
         "kid_subsets": int(kid_subsets) if "kid" in metrics else None,
         "kid_subset_size": subset if "kid" in metrics else None,
