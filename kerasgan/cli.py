@@ -2,13 +2,14 @@
 
     kerasgan variants
     kerasgan train VARIANT --dataset NAME|PATH --epochs N --batch-size B --out DIR
-                           [--jit | --no-jit] [--resume] [--seed S]
+                           [--jit | --no-jit] [--resume] [--seed S] [--pad-to 32]
+                           [--set KEY=VALUE ...] [--fid-every N [--fid-n 2000]]
     kerasgan sample MODEL.keras|ZOO_NAME -n 64 [--labels 7 | sneaker,bag] [--seed S]
                     -o grid.png [--npz samples.npz]
     kerasgan zoo list | show NAME | export MODEL.keras NAME --dataset D [--run run.json]
     kerasgan eval MODEL.keras|ZOO_NAME --dataset NAME|PATH --metrics fid,kid,pr,is -n 10000
                   [--features inception|CLASSIFIER.keras|fashion-mnist-classifier]
-                  [--json out.json] [--seed S] [--ema]
+                  [--json out.json] [--seed S] [--ema] [--crop 28]
 
 User mistakes print one line, `kerasgan: error: ...`, and exit with status 2.
 """
@@ -78,7 +79,65 @@ def _image_shape(ds):
     return tuple(int(d) for d in shape)
 
 
-def _make_callbacks(args):
+def _option_value(text):
+    """'0.999' -> 0.999, 'true' -> True, '[1, 2]' -> [1, 2], 'cpu' -> 'cpu'."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _parse_options(items) -> dict:
+    """`--set KEY=VALUE` arguments -> create() keyword arguments."""
+    options = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UserError(
+                f"--set expects KEY=VALUE, e.g. --set ema_decay=0.999; got {item!r}."
+            )
+        options[key] = _option_value(value.strip())
+    return options
+
+
+def _metric_callbacks(args, gan, data):
+    """MetricCallbacks logging `fid` (and `fid_ema`) every --fid-every epochs."""
+    import kerasgan
+
+    if not args.fid_every:
+        return []
+    features = args.fid_features
+    if features is None:
+        if str(args.dataset) != "fashion_mnist":
+            raise UserError(
+                "--fid-every needs --fid-features: a classifier of your images (a .keras file "
+                "or zoo name) or 'inception' (ImageNet weights in the Keras cache)."
+            )
+        features = "fashion-mnist-classifier"
+    crop = None
+    if args.pad_to:  # score the area of the unpadded real images
+        crop = _image_shape(data.load(args.dataset, batch_size=1, shuffle=False))[:2]
+    common = dict(
+        real=args.dataset,
+        feature_net=features,
+        every=args.fid_every,
+        n=args.fid_n,
+        split="test",
+        cache_dir=os.path.join(args.out, "feature-cache"),
+        crop=crop,
+        repeat_last=False,
+    )
+    try:
+        out = [kerasgan.callbacks.MetricCallback("fid", **common)]
+        if gan.ema_generator is not None:
+            out.append(kerasgan.callbacks.MetricCallback("fid", name="fid_ema", ema=True, **common))
+    except (ValueError, OSError) as e:
+        raise UserError(f"--fid-every: {e}") from None
+    return out
+
+
+def _make_callbacks(args, metric_callbacks=()):
 
     import kerasgan
 
@@ -89,6 +148,8 @@ def _make_callbacks(args):
         # first: a NaN/Inf stops the run before the backup could save diverged weights
         kerasgan.callbacks.DivergenceGuard(),
         kerasgan.callbacks.SampleGrid(args.out, n=args.samples, seed=args.grid_seed),
+        # before the curves, which draw (and record) what they log
+        *metric_callbacks,
         curves,
         # last: an epoch counts as done only once its grid and history are written, so a
         # run killed in between repeats that epoch (its history entry is replaced), and
@@ -105,6 +166,9 @@ def _cmd_train(args) -> int:
 
     if args.epochs < 1 or args.batch_size < 1:
         raise UserError("--epochs and --batch-size must be positive integers.")
+    if args.fid_every < 0 or args.fid_n < 2:
+        raise UserError("--fid-every must be >= 0 (0: never) and --fid-n >= 2.")
+    args.options = _parse_options(args.set)
     if args.jit is True and keras.backend.backend() == "torch":
         raise UserError(
             "--jit compiles the training step with XLA, which the PyTorch backend "
@@ -130,16 +194,22 @@ def _cmd_train(args) -> int:
         pad_to=args.pad_to,
     )
     kwargs = {"num_classes": _num_classes(args, data)} if conditional else {}
-    gan = kerasgan.create(
-        args.variant,
-        image_shape=_image_shape(ds),
-        latent_dim=args.latent_dim,
-        seed=args.seed,
-        **kwargs,
-    )
+    kwargs.update(args.options)
+    try:
+        gan = kerasgan.create(
+            args.variant,
+            image_shape=_image_shape(ds),
+            latent_dim=args.latent_dim,
+            seed=args.seed,
+            **kwargs,
+        )
+    except (TypeError, ValueError) as e:
+        if not args.options:
+            raise
+        raise UserError(f"--set: {e}") from None
     gan.compile(jit_compile=args.jit)
     args.grid_seed = 1234 if args.seed is None else args.seed
-    callbacks, history = _make_callbacks(args)
+    callbacks, history = _make_callbacks(args, _metric_callbacks(args, gan, data))
 
     print(
         f"Training {args.variant} on {args.dataset} {gan.image_shape}, batch {args.batch_size}, "
@@ -170,6 +240,7 @@ def _cmd_train(args) -> int:
         "dataset": str(args.dataset),
         "image_shape": list(gan.image_shape),
         "pad_to": args.pad_to,
+        "options": args.options,
         "num_classes": gan.num_classes,
         "latent_dim": gan.latent_dim,
         "epochs": args.epochs,
@@ -483,6 +554,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--latent-dim", type=int, default=None)
     p.add_argument("--num-classes", type=int, default=None, help="for conditional variants")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a create() argument of the variant (repeatable), e.g. --set ema_decay=0.999 "
+        "--set base_filters=32; values are read as JSON, else as text",
+    )
+    p.add_argument(
+        "--fid-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="log the FID (and fid_ema with an EMA generator) every N epochs against the "
+        "test split (default 0: never)",
+    )
+    p.add_argument("--fid-n", type=int, default=2000, help="images per FID (default 2000)")
+    p.add_argument(
+        "--fid-features",
+        default=None,
+        help="feature network of the FID (default fashion-mnist-classifier for fashion_mnist)",
+    )
     p.add_argument("--samples", type=int, default=64, help="images in each sample grid")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", default=None, help="output folder (default runs/VARIANT)")

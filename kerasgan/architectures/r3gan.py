@@ -71,10 +71,13 @@ class GenerativeBasis(layers.Layer):
         )
 
     def call(self, z):
-        kernel = ops.cast(self.kernel, self.compute_dtype)
-        scale = ops.matmul(ops.cast(z, self.compute_dtype), kernel)
-        basis = ops.cast(self.basis, self.compute_dtype)
-        return basis[None] * scale[:, None, None, :]
+        # In float32 (the variable dtype) even under a bfloat16 policy, where
+        # TensorFlow's XLA rejects this broadcast product's gradient for mixed
+        # operand types; the layer is tiny. The output has the compute dtype.
+        dtype = self.variable_dtype
+        scale = ops.matmul(ops.cast(z, dtype), ops.cast(self.kernel, dtype))
+        out = ops.cast(self.basis, dtype)[None] * scale[:, None, None, :]
+        return ops.cast(out, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], 4, 4, self.channels)
@@ -113,6 +116,7 @@ def residual_block(x, channels, expansion, group_size, scale, name):
     """`x + conv1x1(act(grouped_conv3x3(act(conv1x1(x)))))`, the last
     convolution zero-initialized, the others He-normal times `scale`."""
     hidden = channels * expansion
+    group_size = min(group_size, hidden)  # narrower than one group: a plain convolution
     if hidden % group_size:
         raise ValueError(
             f"R3GAN's grouped convolutions split {hidden} channels (width {channels} x "
@@ -162,7 +166,8 @@ def r3gan_generator(
         base_filters, max_filters: stage widths (`r3gan_widths`).
         blocks_per_stage: residual blocks per resolution.
         expansion: channel expansion of the inverted bottleneck.
-        group_size: channels per group of the grouped 3x3 convolution.
+        group_size: channels per group of the grouped 3x3 convolution
+            (capped at a block's `width * expansion` channels).
         output_activation: of the last 1x1 convolution (`None`: linear, as
             in the paper).
 
@@ -191,7 +196,9 @@ def r3gan_generator(
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{stage}")(x)
         for block in range(blocks_per_stage):
             x = residual_block(x, width, expansion, group_size, scale, f"g{stage}_{block}")
-    images = layers.Conv2D(channels, 1, activation=output_activation, name="to_image")(x)
+    x = layers.Conv2D(channels, 1, name="to_image")(x)
+    # in float32, so that mixed-precision images stay exactly in [-1, 1]
+    images = layers.Activation(output_activation or "linear", dtype="float32", name="images")(x)
     return keras.Model(inputs if num_classes is not None else z, images, name=name)
 
 
@@ -228,13 +235,13 @@ def r3gan_discriminator(
             x = residual_block(x, width, expansion, group_size, scale, f"d{stage}_{block}")
     x = layers.DepthwiseConv2D(4, use_bias=False, name="basis")(x)
     features = layers.Flatten(name="features")(x)
-    logits = layers.Dense(1, name="logit")(features)
+    logits = layers.Dense(1, dtype="float32", name="logit")(features)  # float32 logits
     if num_classes is not None:
         labels = keras.Input((1,), dtype="int32", name="labels")
         inputs.append(labels)
         e = layers.Flatten()(
             layers.Embedding(num_classes, widths[-1], name="label_embedding")(labels)
         )
-        projection = layers.Dot(axes=1, name="projection")([e, features])
-        logits = layers.Add(name="logit_and_projection")([logits, projection])
+        projection = layers.Dot(axes=1, dtype="float32", name="projection")([e, features])
+        logits = layers.Add(dtype="float32", name="logit_and_projection")([logits, projection])
     return keras.Model(inputs if num_classes is not None else images, logits, name=name)
