@@ -85,6 +85,42 @@ def test_train_pads_images_with_pad_to(tmp_path, capsys):
     assert "smaller than the images" in capsys.readouterr().err
 
 
+def test_train_set_options_and_fid_every(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "dcgan", "--epochs", "2", "--steps-per-epoch", "1", "--batch-size", "8"]
+    argv += ["--set", "ema_decay=0.9", "--set", "base_filters=8", "--pad-to", "32"]
+    argv += ["--fid-every", "2", "--fid-n", "40", "--out", str(out)]
+    assert cli.main(argv) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["options"] == {"ema_decay": 0.9, "base_filters": 8}
+    # measured at epoch 2 only, on the EMA generator too; a curve each
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["fid"]) == 1 and len(history["d_loss"]) == 2
+    assert 0 < history["fid"][0] < 1e4 and 0 < history["fid_ema"][0] < 1e4
+    gan = keras.saving.load_model(out / "dcgan.keras")
+    assert gan.ema_generator is not None and gan.ema_decay == 0.9
+    small = kerasgan.create("dcgan", image_shape=(32, 32, 1), base_filters=8)
+    assert gan.discriminator.count_params() == small.discriminator.count_params()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--set", "ema_decay"], "--set expects KEY=VALUE, e.g. --set ema_decay=0.999"),
+        (["--set", "nope=1"], "--set: create('dcgan') got unexpected argument(s) ['nope']"),
+        (["--set", "ema_decay=2"], "--set: "),
+        (["--fid-every", "-1"], "--fid-every must be >= 0"),
+        (["--fid-every", "1", "--fid-features", "no-such-net"], "--fid-every: "),
+    ],
+)
+def test_train_option_errors_are_one_line(tmp_path, capsys, extra, message):
+    argv = ["train", "dcgan", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8"]
+    assert cli.main([*argv, *extra, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("kerasgan: error:") and "\n" not in err and message in err, err
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
 def test_train_user_errors_are_one_line(tmp_path, capsys):
     assert cli.main(["train", "nope", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
