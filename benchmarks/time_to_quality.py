@@ -212,8 +212,9 @@ def report(results, plot=None):
         from kerasgan.utils.plot import save_curves
 
         series = {
-            name: [next((x["fid"] for x in r["marks"] if x["minutes"] == m), np.nan)
-                   for m in minutes]
+            name: [
+                next((x["fid"] for x in r["marks"] if x["minutes"] == m), np.nan) for m in minutes
+            ]
             for name, r in sorted(rows.items())
         }
         save_curves(

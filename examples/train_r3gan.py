@@ -20,12 +20,16 @@ parser.add_argument("--out", default=".", help="folder for the samples and the .
 args = parser.parse_args()
 os.makedirs(args.out, exist_ok=True)
 
-size = {} if args.gpu_size else {
-    "base_filters": 16,  # stage widths 16, 32, 64, 128 at 32, 16, 8, 4 pixels
-    "max_filters": 128,
-    "blocks_per_stage": 1,
-    "r1_interval": 4,  # R1 and R2 every 4th discriminator update, weighted by 4
-}
+size = (
+    {}
+    if args.gpu_size
+    else {
+        "base_filters": 16,  # stage widths 16, 32, 64, 128 at 32, 16, 8, 4 pixels
+        "max_filters": 128,
+        "blocks_per_stage": 1,
+        "r1_interval": 4,  # R1 and R2 every 4th discriminator update, weighted by 4
+    }
+)
 gan = kerasgan.create("r3gan", image_shape=(32, 32, 1), ema_decay=0.999, **size)
 gan.compile()
 history = gan.fit(  # logs d_loss, g_loss and the unweighted r1 and r2 terms

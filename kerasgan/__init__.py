@@ -35,6 +35,7 @@ from kerasgan.variants import (
     SNGAN,
     WGANGP,
     CGANProjection,
+    StyleGAN2,
 )
 from kerasgan.version import __version__
 
@@ -48,6 +49,7 @@ __all__ = [
     "R1GAN",
     "R3GAN",
     "SNGAN",
+    "StyleGAN2",
     "WGANGP",
     "__version__",
     "load_model",

@@ -94,9 +94,7 @@ def _parse_options(items) -> dict:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
-            raise UserError(
-                f"--set expects KEY=VALUE, e.g. --set ema_decay=0.999; got {item!r}."
-            )
+            raise UserError(f"--set expects KEY=VALUE, e.g. --set ema_decay=0.999; got {item!r}.")
         options[key] = _option_value(value.strip())
     return options
 

@@ -207,7 +207,11 @@ class GANModel(backend.Trainer, keras.Model):
 
         self.d_loss_tracker = penalties.loss_tracker("d_loss")
         self.g_loss_tracker = penalties.loss_tracker("g_loss")
-        self._term_names = [p.name for p in self.penalties] + list(self.conditioning.log_names)
+        self._term_names = (
+            [p.name for p in self.penalties]
+            + list(self.conditioning.log_names)
+            + list(self.generator_log_names)
+        )
         if len(set(self._term_names)) != len(self._term_names):
             raise ValueError(f"Penalty and loss-term names must differ; got {self._term_names}.")
         for name in self._term_names:
@@ -221,6 +225,17 @@ class GANModel(backend.Trainer, keras.Model):
         self.built = True
 
     # ------------------------------------------------------ variant pieces
+    #: Terms that `generator_objective` logs (each with a `NAME_due` flag,
+    #: like a lazy penalty); a variant that adds generator regularizers
+    #: lists them here (StyleGAN2: `("pl",)`).
+    generator_log_names = ()
+
+    def default_optimizer_for(self, name: str) -> dict:
+        """Adam arguments of `compile()`'s default optimizer `name`
+        ("d_optimizer" or "g_optimizer"): `default_optimizer` for both
+        unless a variant overrides it."""
+        return dict(self.default_optimizer)
+
     def build_conditioning(self) -> conditioning.Conditioning:
         """How labels enter this model: `LabelInput` when `num_classes` is
         set, else `Unconditional`. Variants override it (AC-GAN:
@@ -266,8 +281,13 @@ class GANModel(backend.Trainer, keras.Model):
         if getattr(self, "train_function", None) is not None:
             self.make_train_function(force=True)  # retrace with the EMA update
 
-    def _update_ema(self) -> None:
-        decay = self.ema_decay
+    def ema_decay_now(self, batch_size):
+        """The EMA decay of this step: `ema_decay`; a variant may make it
+        depend on the step (StyleGAN2's ramp-up)."""
+        return self.ema_decay
+
+    def _update_ema(self, batch_size=None) -> None:
+        decay = self.ema_decay_now(batch_size)
         for ema_var, var in zip(self.ema_generator.weights, self.generator.weights):
             if var.trainable:
                 ema_var.assign(decay * ema_var + (1.0 - decay) * ops.cast(var, ema_var.dtype))
@@ -551,7 +571,7 @@ class GANModel(backend.Trainer, keras.Model):
 
     def _make_optimizer(self, optimizer, name):
         if optimizer is None:
-            optimizer = keras.optimizers.Adam(**self.default_optimizer, name=name)
+            optimizer = keras.optimizers.Adam(**self.default_optimizer_for(name), name=name)
         else:
             optimizer = keras.optimizers.get(optimizer)
         # float16 gradients underflow without loss scaling (as Keras' own compile does it)
@@ -742,14 +762,16 @@ class GANModel(backend.Trainer, keras.Model):
                 self.discriminator.trainable_variables,
                 self.d_optimizer,
             )
-        g_loss, _ = backend.minimize(
+        g_loss, g_logs = backend.minimize(
             lambda: self.generator_objective(batch_size, labels, real=real),
             self.generator.trainable_variables,
             self.g_optimizer,
         )
         if self.ema_generator is not None:
-            self._update_ema()
-        return self._update_trackers(d_loss, g_loss, d_logs)
+            self._update_ema(batch_size)
+        logs = {k: v for k, v in g_logs.items() if k in self.generator_log_names}
+        logs.update({k: v for k, v in g_logs.items() if k.removesuffix("_due") in logs})
+        return self._update_trackers(d_loss, g_loss, {**d_logs, **logs})
 
     def _test_step(self, data):
         with _call_override.active(self):

@@ -25,6 +25,7 @@ VARIANT_OF = {
     "train_acgan.py": "acgan",
     "train_cgan_projection.py": "cgan_projection",
     "train_r3gan.py": "r3gan",
+    "train_stylegan2.py": "stylegan2",
 }
 
 pytestmark = pytest.mark.slow
@@ -48,6 +49,6 @@ def test_example_runs_on_real_data(script, tmp_path, monkeypatch):
     assert gan.variant_name == variant
     kw = {"labels": 3} if gan.num_classes else {}
     images = gan.generate(4, seed=0, **kw)
-    # R3GAN's example pads the 28x28 images to 32x32
-    side = 32 if variant == "r3gan" else 28
+    # R3GAN's and StyleGAN2's examples pad the 28x28 images to 32x32
+    side = 32 if variant in ("r3gan", "stylegan2") else 28
     assert images.shape == (4, side, side, 1) and np.isfinite(images).all()

@@ -39,7 +39,7 @@ N = 32  # two steps per epoch
 @pytest.mark.parametrize("image_shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
 def test_default_networks_build_for_image_shape(variant, image_shape):
     image_shape = image_shape_for(variant, image_shape)  # R3GAN: powers of two
-    gan = make_gan(variant, image_shape=image_shape)
+    gan = make_gan(variant, image_shape=image_shape, small=False)
     assert gan.image_shape == image_shape
     assert gan.generator.output_shape == (None,) + image_shape
     assert gan.discriminator.output_shape == (None, 1)
