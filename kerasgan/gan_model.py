@@ -769,9 +769,14 @@ class GANModel(backend.Trainer, keras.Model):
         )
         if self.ema_generator is not None:
             self._update_ema(batch_size)
-        logs = {k: v for k, v in g_logs.items() if k in self.generator_log_names}
-        logs.update({k: v for k, v in g_logs.items() if k.removesuffix("_due") in logs})
-        return self._update_trackers(d_loss, g_loss, {**d_logs, **logs})
+        return self._update_trackers(d_loss, g_loss, self._merge_logs(d_logs, g_logs))
+
+    def _merge_logs(self, d_logs, g_logs):
+        """The discriminator's logs and the generator's `generator_log_names`
+        terms (with their `_due` flags)."""
+        names = set(self.generator_log_names)
+        extra = {k: v for k, v in g_logs.items() if k.removesuffix("_due") in names}
+        return {**d_logs, **extra}
 
     def _test_step(self, data):
         with _call_override.active(self):
@@ -782,8 +787,8 @@ class GANModel(backend.Trainer, keras.Model):
         batch_size = ops.shape(real)[0]
         fake = self._generate(self.sample_latent(batch_size), labels, training=False)
         d_loss, d_logs = self.discriminator_objective(real, fake, labels, training=False)
-        g_loss, _ = self.generator_objective(batch_size, labels, training=False, real=real)
-        return self._update_trackers(d_loss, g_loss, d_logs)
+        g_loss, g_logs = self.generator_objective(batch_size, labels, training=False, real=real)
+        return self._update_trackers(d_loss, g_loss, self._merge_logs(d_logs, g_logs))
 
     def _predict_step(self, data):
         with _call_override.active(self):

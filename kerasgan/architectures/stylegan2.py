@@ -563,7 +563,7 @@ class StyleGAN2Generator(keras.Model):
 
     def broadcast(self, w):
         """`(batch, w_dim) -> (batch, num_ws, w_dim)`: the same `w` for every layer."""
-        return ops.repeat(w[:, None, :], self.num_ws, axis=1)
+        return ops.broadcast_to(w[:, None, :], (ops.shape(w)[0], self.num_ws, w.shape[-1]))
 
     # -- synthesis
     def noise_shapes(self, batch_size) -> list:
@@ -598,6 +598,14 @@ class StyleGAN2Generator(keras.Model):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self.image_shape
+
+    @property
+    def input_shape(self):
+        return (None, self.latent_dim)
+
+    @property
+    def output_shape(self):
+        return (None,) + self.image_shape
 
     def get_config(self):
         return {
