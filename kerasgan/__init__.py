@@ -9,6 +9,7 @@
 """
 
 from kerasgan import (
+    ada,
     architectures,
     augment,
     callbacks,
@@ -54,6 +55,7 @@ __all__ = [
     "__version__",
     "load_model",
     "architectures",
+    "ada",
     "augment",
     "callbacks",
     "conditioning",
