@@ -50,6 +50,7 @@ __all__ = [
     "check_image_shape",
     "stylegan2_channels",
     "stylegan2_discriminator",
+    "upsample_2x",
 ]
 
 NEGATIVE_SLOPE = 0.2
@@ -67,6 +68,31 @@ def _activate(x, activation):
     if activation == "lrelu":
         return _lrelu(x)
     raise ValueError(f"activation must be None or 'lrelu'; got {activation!r}.")
+
+
+def upsample_2x(x):
+    """2x bilinear upsampling of `(batch, h, w, c)` images (half-pixel
+    centres, edges clamped): the same numbers as
+    `keras.ops.image.resize(x, (2h, 2w), "bilinear")`, from slices and sums
+    whose gradients are differentiable again on every backend (TensorFlow's
+    resize gradient has no gradient of its own, which the path-length
+    penalty needs)."""
+
+    def along(x, axis):
+        n = x.shape[axis]
+        first = ops.take(x, [0], axis=axis)
+        last = ops.take(x, [n - 1], axis=axis)
+        before = ops.concatenate([first, ops.take(x, list(range(n - 1)), axis=axis)], axis=axis)
+        after = ops.concatenate([ops.take(x, list(range(1, n)), axis=axis), last], axis=axis)
+        even = 0.75 * x + 0.25 * before
+        odd = 0.75 * x + 0.25 * after
+        pair = ops.stack([even, odd], axis=axis + 1)
+        shape = list(x.shape)
+        shape[0] = -1
+        shape[axis] = 2 * n
+        return ops.reshape(pair, shape)
+
+    return along(along(x, 1), 2)
 
 
 def check_image_shape(image_shape) -> tuple:
@@ -276,8 +302,7 @@ class ModulatedConv2D(layers.Layer):
         x, w = inputs
         s = ops.cast(self.styles(w), x.dtype)
         if self.upsample:
-            h, wd = x.shape[1], x.shape[2]
-            x = ops.image.resize(x, (2 * h, 2 * wd), interpolation="bilinear")
+            x = upsample_2x(x)
         weight = self.kernel * self.weight_gain
         y = ops.conv(x * s[:, None, None, :], weight, padding="same")
         if self.demodulate:
@@ -585,7 +610,7 @@ class StyleGAN2Generator(keras.Model):
                 i += 1
             y = ops.cast(torgb([x, ws[:, i]]), "float32")
             if image is not None:
-                image = ops.image.resize(image, (r, r), interpolation="bilinear")
+                image = upsample_2x(image)
                 y = y + image
             image = y
         if self.output_activation == "tanh":

@@ -271,7 +271,13 @@ def cond(pred, true_fn: Callable, false_fn: Callable):
     """`keras.ops.cond` whose branches may assign variables (a lazy penalty's
     discriminator call moves batch-norm statistics or the augmentation seed):
     each branch runs in its own scope and returns the whole state with its
-    result, so the assignments of the branch taken are kept."""
+    result, so the assignments of the branch taken are kept.
+
+    A concrete `pred` (eager steps, `jit_compile=False`) runs only the branch
+    taken, as on the other backends: tracing both would also take both
+    branches' random draws."""
+    if not isinstance(pred, jax.core.Tracer):
+        return true_fn() if bool(pred) else false_fn()
     outer = get_stateless_scope()
     if outer is None:
         return keras.ops.cond(pred, true_fn, false_fn)
