@@ -208,7 +208,7 @@ def test_path_length_penalty_and_its_moving_average_by_hand():
         y = (y / 16.0).astype("float32")  # divided by sqrt(H * W)
         grads = np_(
             kerasgan.backend.input_gradients(
-                lambda w: g.synthesize(w, noises) * ops.convert_to_tensor(y),
+                lambda w, noises=noises, y=y: g.synthesize(w, noises) * ops.convert_to_tensor(y),
                 ops.convert_to_tensor(ws.astype("float32")),
             )
         )
