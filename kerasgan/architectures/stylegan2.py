@@ -80,10 +80,14 @@ def upsample_2x(x):
 
     def along(x, axis):
         n = x.shape[axis]
-        first = ops.take(x, [0], axis=axis)
-        last = ops.take(x, [n - 1], axis=axis)
-        before = ops.concatenate([first, ops.take(x, list(range(n - 1)), axis=axis)], axis=axis)
-        after = ops.concatenate([ops.take(x, list(range(1, n)), axis=axis), last], axis=axis)
+
+        def part(start, stop):
+            index = [slice(None)] * 4
+            index[axis] = slice(start, stop)
+            return x[tuple(index)]
+
+        before = ops.concatenate([part(0, 1), part(0, n - 1)], axis=axis)
+        after = ops.concatenate([part(1, n), part(n - 1, n)], axis=axis)
         even = 0.75 * x + 0.25 * before
         odd = 0.75 * x + 0.25 * after
         pair = ops.stack([even, odd], axis=axis + 1)

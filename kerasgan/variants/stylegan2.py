@@ -240,6 +240,7 @@ class StyleGAN2(GANModel):
         grads = backend.input_gradients(
             lambda ws: self.generator.synthesize(ws, noises, training=True) * y, ws
         )
+        grads = ops.cast(grads, "float32")  # bfloat16 under mixed precision
         lengths = ops.sqrt(ops.mean(ops.sum(ops.square(grads), axis=2), axis=1) + 1e-8)
         mean = self.pl_mean + self.pl_decay * (ops.mean(ops.stop_gradient(lengths)) - self.pl_mean)
         if update_mean:

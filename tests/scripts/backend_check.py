@@ -25,7 +25,7 @@ BACKENDS = ("tensorflow", "jax", "torch")
 IMAGE_SHAPE = (16, 16, 1)
 BATCH = 8
 #: learning rate of the two SGD optimizers in `step`
-STEP_LR = 0.01
+STEP_LR = 0.003
 
 #: case name -> (variant, create() overrides)
 CASES = {
