@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 import keras
@@ -42,39 +43,10 @@ import numpy as np
 import kerasgan
 from kerasgan import data, metrics
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from networks import kerasio_networks  # noqa: E402
+
 GOAL_FID = 45.0
-
-
-def kerasio_networks(latent_dim=128):
-    """The keras.io MNIST GAN's networks, for 28x28x1 images in [-1, 1]."""
-    layers = keras.layers
-    discriminator = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            layers.Conv2D(64, 3, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            layers.Conv2D(128, 3, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            layers.GlobalMaxPooling2D(),
-            layers.Dense(1),
-        ],
-        name="discriminator",
-    )
-    generator = keras.Sequential(
-        [
-            keras.Input((latent_dim,)),
-            layers.Dense(7 * 7 * 128),
-            layers.LeakyReLU(0.2),
-            layers.Reshape((7, 7, 128)),
-            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            layers.Conv2D(1, 7, padding="same", activation="tanh"),
-        ],
-        name="generator",
-    )
-    return generator, discriminator
 
 
 def _variant_recipe(name, **create_kwargs):

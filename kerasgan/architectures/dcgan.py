@@ -44,6 +44,19 @@ def validate_image_shape(image_shape) -> tuple[int, int, int]:
     return image_shape
 
 
+def validate_square_power_of_two(image_shape, networks: str) -> tuple[int, int, int]:
+    """`(h, w, c)` for square images whose side is a power of two (and at least
+    the default networks' minimum), else a `ValueError` naming `networks`."""
+    h, w, c = validate_image_shape(image_shape)
+    if h != w or h & (h - 1):
+        raise ValueError(
+            f"{networks} networks need square images whose side is a power of two >= "
+            f"{MIN_IMAGE_SIDE} (e.g. (32, 32, 1)); got {tuple(image_shape)}. Pad or resize the "
+            "images, e.g. kerasgan.data.load(..., pad_to=32) for 28x28 Fashion-MNIST."
+        )
+    return h, w, c
+
+
 def num_upsamplings(image_shape) -> int:
     """How many stride-2 stages the default networks use for `image_shape`."""
     h, w, _ = validate_image_shape(image_shape)

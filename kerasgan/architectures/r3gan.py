@@ -31,7 +31,7 @@ import math
 import keras
 from keras import layers, ops
 
-from kerasgan.architectures.dcgan import validate_image_shape
+from kerasgan.architectures.dcgan import validate_image_shape, validate_square_power_of_two
 
 __all__ = [
     "GenerativeBasis",
@@ -98,14 +98,7 @@ def r3gan_widths(image_shape, base_filters=32, max_filters=256) -> tuple:
 def check_image_shape(image_shape) -> tuple:
     """`(h, w, c)` for square images whose side is a power of two >= 16, else
     a `ValueError` saying so."""
-    h, w, c = validate_image_shape(image_shape)
-    if h != w or h < 16 or h & (h - 1):
-        raise ValueError(
-            "R3GAN's networks need square images whose side is a power of two >= 16 "
-            f"(e.g. (32, 32, 1)); got {tuple(image_shape)}. Pad or resize the images, e.g. "
-            "kerasgan.data.load(..., pad_to=32) for 28x28 Fashion-MNIST."
-        )
-    return h, w, c
+    return validate_square_power_of_two(image_shape, "R3GAN's")
 
 
 def _scaled_he(scale):

@@ -35,7 +35,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from kerasgan.architectures.dcgan import validate_image_shape
+from kerasgan.architectures.dcgan import validate_square_power_of_two
 
 __all__ = [
     "ConstantInput",
@@ -100,15 +100,9 @@ def upsample_2x(x):
 
 
 def check_image_shape(image_shape) -> tuple:
-    """`(h, w, c)` for square images whose side is a power of two >= 16."""
-    h, w, c = validate_image_shape(image_shape)
-    if h != w or h < 16 or h & (h - 1):
-        raise ValueError(
-            "StyleGAN2's networks need square images whose side is a power of two >= 16 "
-            f"(e.g. (32, 32, 1)); got {tuple(image_shape)}. Pad or resize the images, e.g. "
-            "kerasgan.data.load(..., pad_to=32) for 28x28 Fashion-MNIST."
-        )
-    return h, w, c
+    """`(h, w, c)` for square images whose side is a power of two >= 16, else
+    a `ValueError` saying so."""
+    return validate_square_power_of_two(image_shape, "StyleGAN2's")
 
 
 def stylegan2_channels(resolution, channel_base=32768, channel_max=512) -> dict:
