@@ -23,17 +23,17 @@ demo: install data
 # backends itself.
 SECOND_STREAM = for b in jax torch; do \
 	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
-	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider -m backends \
+	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m backends \
 	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
 	done; \
 	echo "== pytest tests/test_learning.py (TensorFlow)"; \
-	$(BIN)/python -m pytest -ra -p no:cacheprovider tests/test_learning.py \
+	$(BIN)/python -m pytest -ra -p no:cacheprovider --durations=5 tests/test_learning.py \
 	  --basetemp=runs/pytest-learning
 
 test: install data
 	@mkdir -p runs
 	@($(SECOND_STREAM)) > runs/test-streams.log 2>&1 & second=$$!; \
-	$(BIN)/python -m pytest -ra --ignore=tests/test_learning.py; first=$$?; \
+	$(BIN)/python -m pytest -ra --durations=25 --ignore=tests/test_learning.py; first=$$?; \
 	wait $$second; rest=$$?; \
 	cat runs/test-streams.log; \
 	echo "TensorFlow suite: exit $$first; JAX, PyTorch, real training: exit $$rest"; \

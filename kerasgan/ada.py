@@ -85,6 +85,8 @@ import math
 import numpy as np
 from keras import ops
 
+import keras
+
 from kerasgan import draws
 from kerasgan.augment import _seed_generator
 from kerasgan.backend import replica_rows
@@ -94,6 +96,7 @@ __all__ = [
     "ADA_SPEED_IMG",
     "ADA_TARGET",
     "GROUPS",
+    "AdaptiveAugmentation",
     "ada_augment",
     "ada_p_update",
     "parse_pipeline",
@@ -521,7 +524,8 @@ def ada_p_update(
         p: the current probability, a float or scalar tensor.
         sign_sum: `sum(sign(D(x_real)))` over the images since the last update.
         count: the number of those images.
-        batch_size: images per minibatch (the global batch).
+        batch_size: images per minibatch (the global batch; an int or a
+            scalar tensor).
         target: the target value of `r_t`.
         interval: minibatches between two updates.
         speed_img: images over which `p` can change by 1.
@@ -533,6 +537,119 @@ def ada_p_update(
     sign_sum = ops.convert_to_tensor(sign_sum, "float32")
     count = ops.convert_to_tensor(count, "float32")
     r_t = sign_sum / ops.maximum(count, 1.0)
-    step = float(batch_size) * float(interval) / float(speed_img)
+    step = ops.cast(batch_size, "float32") * (float(interval) / float(speed_img))
     adjust = ops.where(count > 0, ops.sign(r_t - target) * step, 0.0)
     return ops.clip(p + adjust, 0.0, 1.0)
+
+
+class AdaptiveAugmentation:
+    """ADA on a model: the probability `p` and its statistics, as model variables.
+
+    `GANModel(..., ada="bgc")` makes one of these; it is not usually built by
+    hand. It adds four non-trainable float32 variables to `model` (saved
+    with it, so a resumed run continues with the same `p` and the same
+    partial statistics): `ada_p`, and the sum of `sign(D(x_real))`, the
+    number of real images and the number of minibatches since the last
+    update of `p`.
+
+    Args:
+        model: the `keras.Model` that owns the variables.
+        pipeline: group letters, e.g. `"bgc"` (see `parse_pipeline`).
+        target: the target of `r_t = E[sign(D(x_real))]`, in [0, 1); `None`
+            keeps `p` fixed at `p` (no adaptation).
+        p: the initial probability, in [0, 1].
+        interval: minibatches between two updates of `p`.
+        speed_img: images over which `p` can change by 1.
+    """
+
+    def __init__(self, model, pipeline="bgc", target=ADA_TARGET, p=0.0, interval=ADA_INTERVAL,
+                 speed_img=ADA_SPEED_IMG):
+        self.pipeline = "".join(parse_pipeline(pipeline))
+        if target is not None:
+            target = float(target)
+            if not 0.0 <= target < 1.0:
+                raise ValueError(
+                    f"ada_target (the target of E[sign(D(real))]) must be in [0, 1), e.g. "
+                    f"0.6, or None for a fixed p; got {target}."
+                )
+        self.target = target
+        p = float(p)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"ada_p (the initial augmentation probability) must be in [0, 1]; got {p}.")
+        self.initial_p = p
+        if isinstance(interval, bool) or int(interval) != interval or interval < 1:
+            raise ValueError(f"ada_interval must be an integer >= 1 (minibatches); got {interval!r}.")
+        self.interval = int(interval)
+        if not float(speed_img) > 0:
+            raise ValueError(f"ada_speed_img must be > 0 (images); got {speed_img!r}.")
+        self.speed_img = float(speed_img)
+
+        def variable(name, value):
+            return model.add_weight(
+                shape=(),
+                initializer=keras.initializers.Constant(value),
+                trainable=False,
+                dtype="float32",
+                name=name,
+            )
+
+        self.p = variable("ada_p", p)
+        self.sign_sum = variable("ada_sign_sum", 0.0)
+        self.count = variable("ada_count", 0.0)
+        self.batches = variable("ada_batches", 0.0)
+
+    @property
+    def adaptive(self) -> bool:
+        return self.target is not None
+
+    def check_image_shape(self, image_shape) -> None:
+        """A `ValueError` if the color group cannot take these images."""
+        if "c" in self.pipeline and image_shape[-1] not in (1, 3):
+            raise ValueError(
+                f"ADA's color group ('c') needs images with 1 or 3 channels; these have "
+                f"{image_shape[-1]}. Use ada='bg' (geometric groups only)."
+            )
+
+    def augment(self, images, seed):
+        """`images` through the pipeline at the current `p`."""
+        return ada_augment(images, self.p, seed=seed, pipeline=self.pipeline)
+
+    def observe(self, real_logits) -> None:
+        """Adds a discriminator update's real logits to the statistics."""
+        if not self.adaptive:
+            return
+        logits = ops.cast(ops.stop_gradient(ops.convert_to_tensor(real_logits)), "float32")
+        self.sign_sum.assign(self.sign_sum + ops.sum(ops.sign(logits)))
+        self.count.assign(self.count + ops.cast(ops.shape(logits)[0], "float32"))
+
+    def step(self, batch_size) -> None:
+        """Ends a minibatch: every `interval`-th one updates `p` from the
+        statistics (`ada_p_update`) and starts them afresh."""
+        if not self.adaptive:
+            return
+        p, sign_sum, count = (ops.convert_to_tensor(v) for v in (self.p, self.sign_sum, self.count))
+        batches = ops.convert_to_tensor(self.batches) + 1.0
+        due = batches >= self.interval
+        updated = ada_p_update(
+            p,
+            sign_sum,
+            count,
+            batch_size=batch_size,
+            target=self.target,
+            interval=self.interval,
+            speed_img=self.speed_img,
+        )
+        zero = ops.zeros((), "float32")
+        self.p.assign(ops.where(due, updated, p))
+        self.sign_sum.assign(ops.where(due, zero, sign_sum))
+        self.count.assign(ops.where(due, zero, count))
+        self.batches.assign(ops.where(due, zero, batches))
+
+    def get_config(self) -> dict:
+        return {
+            "ada": self.pipeline,
+            "ada_target": self.target,
+            "ada_p": self.initial_p,
+            "ada_interval": self.interval,
+            "ada_speed_img": self.speed_img,
+        }

@@ -16,6 +16,7 @@ from keras import ops
 
 from kerasgan import (
     _call_override,
+    ada as ada_lib,
     _fast_conv,
     _fast_norm,
     architectures,
@@ -111,6 +112,21 @@ class GANModel(backend.Trainer, keras.Model):
             every discriminator call (discriminator and generator updates,
             penalties included). `None` (default) disables it; see
             `kerasgan.augment`.
+        ada: adaptive discriminator augmentation (ADA, Karras et al. 2020):
+            the group letters of its pipeline, e.g. `"bgc"` (the paper's:
+            pixel blitting, geometric, color; see `kerasgan.ada`). Real and
+            generated images pass through it with probability `p` before
+            every discriminator call while training; `p` starts at `ada_p`
+            and every `ada_interval` steps moves by
+            `batch_size * ada_interval / ada_speed_img` up when
+            `E[sign(D(real))]` exceeds `ada_target`, down otherwise. `p` is
+            logged as `ada_p` and saved with the model. Not combined with
+            `diffaugment`.
+        ada_target: the target of `E[sign(D(real))]` (paper: 0.6); `None`
+            keeps `p` fixed at `ada_p`.
+        ada_p: the initial (or, with `ada_target=None`, fixed) probability.
+        ada_interval: steps between two adjustments of `p` (paper: 4).
+        ada_speed_img: images over which `p` can change by 1 (paper: 500k).
 
     Example:
         >>> gan = kerasgan.create("dcgan", image_shape=(28, 28, 1))
@@ -151,6 +167,11 @@ class GANModel(backend.Trainer, keras.Model):
         seed: int | None = None,
         ema_decay: float | None = None,
         diffaugment: str | None = None,
+        ada: str | None = None,
+        ada_target: float | None = ada_lib.ADA_TARGET,
+        ada_p: float = 0.0,
+        ada_interval: int = ada_lib.ADA_INTERVAL,
+        ada_speed_img: float = ada_lib.ADA_SPEED_IMG,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -200,7 +221,18 @@ class GANModel(backend.Trainer, keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         policy = augment.parse_policy(diffaugment)
         self.diffaugment = ",".join(policy) if policy else None
+        if ada is not None and self.diffaugment:
+            raise ValueError(
+                "Use one augmentation: diffaugment= (a fixed DiffAugment policy) or ada= "
+                "(adaptive, ADA); got both."
+            )
         self._image_shape = self._check_networks()
+        self.ada = None
+        if ada is not None:
+            self.ada = ada_lib.AdaptiveAugmentation(
+                self, ada, target=ada_target, p=ada_p, interval=ada_interval, speed_img=ada_speed_img
+            )
+            self.ada.check_image_shape(self._image_shape)
         with _call_override.installing(self):
             backend.prepare_network(self.generator)
             backend.prepare_network(self.discriminator)
@@ -212,10 +244,13 @@ class GANModel(backend.Trainer, keras.Model):
             + list(self.conditioning.log_names)
             + list(self.generator_log_names)
         )
+        if self.ada is not None:
+            self._term_names.append("ada_p")
         if len(set(self._term_names)) != len(self._term_names):
             raise ValueError(f"Penalty and loss-term names must differ; got {self._term_names}.")
         for name in self._term_names:
-            setattr(self, f"{name}_tracker", penalties.loss_tracker(name))
+            tracker = penalties.value_tracker(name) if name == "ada_p" else None
+            setattr(self, f"{name}_tracker", tracker or penalties.loss_tracker(name))
         self.d_optimizer = None
         self.g_optimizer = None
         self.ema_decay = None
@@ -631,6 +666,8 @@ class GANModel(backend.Trainer, keras.Model):
     def _augment(self, images, training):
         if training and self.diffaugment:
             return augment.diff_augment(images, self.diffaugment, seed=self.seed_generator)
+        if training and self.ada is not None:
+            return self.ada.augment(images, self.seed_generator)
         return images
 
     def _discriminate(self, images, labels=None, training=False, **kwargs):
@@ -684,13 +721,24 @@ class GANModel(backend.Trainer, keras.Model):
     def discriminator_objective(self, real, fake, labels=None, training=True):
         """Full discriminator loss and its logged terms for one update: the
         adversarial loss, the conditioning's terms, the penalties and the
-        discriminator's own `losses`."""
+        discriminator's own `losses`.
+
+        A variant that overrides it calls `self.observe_real_logits(real_logits)`
+        (what ADA adapts its probability from)."""
         real_logits, real_extra = self._discriminate_with_extra(real, labels, training)
+        if training:
+            self.observe_real_logits(real_logits)
         fake_logits, fake_extra = self._discriminate_with_extra(fake, labels, training)
         loss = self.discriminator_loss(real_logits, fake_logits)
         term, logs = self.conditioning.discriminator_terms(real_extra, fake_extra, labels)
         penalty, penalty_logs = self.discriminator_penalties(real, fake, labels, training=training)
         return loss + term + penalty, {**logs, **penalty_logs}
+
+    def observe_real_logits(self, real_logits) -> None:
+        """Records a discriminator update's logits on the real images (the
+        statistics of ADA's `p`; nothing without `ada`)."""
+        if self.ada is not None:
+            self.ada.observe(real_logits)
 
     def discriminator_penalties(self, real, fake, labels=None, training=True):
         """The weighted sum of `self.penalties` and the discriminator's own
@@ -769,6 +817,8 @@ class GANModel(backend.Trainer, keras.Model):
         )
         if self.ema_generator is not None:
             self._update_ema(batch_size)
+        if self.ada is not None:
+            self.ada.step(batch_size * backend.num_replicas())
         return self._update_trackers(d_loss, g_loss, self._merge_logs(d_logs, g_logs))
 
     def _merge_logs(self, d_logs, g_logs):
@@ -776,6 +826,8 @@ class GANModel(backend.Trainer, keras.Model):
         terms (with their `_due` flags)."""
         names = set(self.generator_log_names)
         extra = {k: v for k, v in g_logs.items() if k.removesuffix("_due") in names}
+        if self.ada is not None:
+            extra["ada_p"] = ops.convert_to_tensor(self.ada.p)
         return {**d_logs, **extra}
 
     def _test_step(self, data):
@@ -827,7 +879,7 @@ class GANModel(backend.Trainer, keras.Model):
     def _loss_directions(self, callbacks) -> None:
         """`mode="auto"` monitors of this model's losses minimize them (Keras
         looks directions up only among compiled metrics)."""
-        names = {m.name for m in self.metrics}
+        names = {m.name for m in self.metrics if getattr(m, "_direction", None) == "down"}
         for cb in callbacks or ():
             monitor = getattr(cb, "monitor", None)
             if (
@@ -981,6 +1033,8 @@ class GANModel(backend.Trainer, keras.Model):
             ema_decay=self.ema_decay,
             diffaugment=self.diffaugment,
         )
+        # "ada" always: a variant may turn it on by default (StyleGAN2)
+        config.update(self.ada.get_config() if self.ada is not None else {"ada": None})
         return config
 
     def save_own_variables(self, store):

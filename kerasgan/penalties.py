@@ -136,3 +136,26 @@ def loss_tracker(name: str):
     tracker = keras.metrics.Mean(name=name)
     tracker._direction = "down"
     return tracker
+
+
+class LastValue(keras.metrics.Metric):
+    """A metric whose result is the last value given (a state, such as
+    ADA's probability, rather than an average)."""
+
+    def __init__(self, name, dtype="float32"):
+        super().__init__(name=name, dtype=dtype)
+        self.value = self.add_variable(shape=(), initializer="zeros", name="value", dtype=dtype)
+
+    def update_state(self, value, sample_weight=None):
+        self.value.assign(ops.cast(ops.reshape(value, ()), self.dtype))
+
+    def result(self):
+        return ops.convert_to_tensor(self.value)
+
+    def reset_state(self):
+        self.value.assign(ops.zeros((), self.dtype))
+
+
+def value_tracker(name: str):
+    """A `LastValue` metric named `name`."""
+    return LastValue(name)

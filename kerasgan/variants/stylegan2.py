@@ -57,7 +57,9 @@ class StyleGAN2(GANModel):
       times c, betas to the power c);
     - EMA generator (`ema_decay` is the decay once ramped up; by default the
       ADA paper's half-life of 10 thousand images per 32 of batch, ramped
-      up over the first 5% of training: `ema_rampup`).
+      up over the first 5% of training: `ema_rampup`);
+    - ADA on (`ada="bgc"`, target 0.6, `p` from 0; see `GANModel`); `ada=None`
+      trains without augmentation.
 
     `generate(..., truncation_psi=0.7)` pulls `w` towards `w_avg`.
 
@@ -95,6 +97,7 @@ class StyleGAN2(GANModel):
         ema_rampup=0.05,
         ema_decay="auto",
         r1_weight=None,
+        ada="bgc",
         **kwargs,
     ):
         if not isinstance(generator, networks.StyleGAN2Generator):
@@ -127,6 +130,7 @@ class StyleGAN2(GANModel):
             latent_dim=latent_dim,
             r1_weight=r1_weight,
             ema_decay=0.999 if self._auto_ema else ema_decay,
+            ada=ada,
             **kwargs,
         )
         self.pl_mean = self.add_weight(

@@ -38,8 +38,13 @@ CASES = {
     "cgan": ("cgan", {"num_classes": 3}),
     "acgan": ("acgan", {"num_classes": 3}),
     "cgan_projection": ("cgan_projection", {"num_classes": 3}),
-    # path length (second-order through upsampling), style mixing, noise, EMA ramp-up
-    "stylegan2": ("stylegan2", {"w_dim": 16, "mapping_layers": 2}),
+    # path length (second-order through upsampling), style mixing, noise, EMA
+    # ramp-up; ADA (R1 through the augmentations, p adapted after each step)
+    "stylegan2": (
+        "stylegan2",
+        {"w_dim": 16, "mapping_layers": 2, "ada": "bgc", "ada_p": 0.5, "ada_interval": 1,
+         "ada_speed_img": 800},
+    ),
     "dcgan_diffaugment_ema": (
         "dcgan",
         {"diffaugment": "color,translation,cutout", "ema_decay": 0.9},
