@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-quick install data bench lint clean
+.PHONY: demo test test-quick install data bench lint docs clean
 
 demo: install data
 	$(BIN)/kerasgan train dcgan --dataset fashion_mnist --epochs 1 --seed 0 --out runs/demo
@@ -68,6 +68,14 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# The documentation site (docs/, mkdocs.yml) into runs/site; warnings fail the build.
+# Installs the `docs` extra into .venv the first time.
+docs: install
+	@$(BIN)/python -c "import mkdocs, material, mkdocstrings_handlers.python" 2>/dev/null || \
+	  $(BIN)/python -m pip install -q -e ".[docs]"
+	$(BIN)/python docs/gen_troubleshooting.py --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d runs/site
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -7,7 +7,7 @@ Usage:
 
 (`--steps-seconds` is another name for `--run-seconds`.)
 
-For the keras.io DCGAN of issue 5 (`networks.kerasio_networks`) and
+For the keras.io DCGAN (`networks.kerasio_networks`) and
 kerasgan's default DCGAN (`kerasgan.create("dcgan", image_shape=(28, 28,
 1))`), each backend runs in a worker process of its own
 (`twin_process.Worker`, `KERAS_BACKEND` set in its environment before the

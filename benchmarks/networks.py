@@ -1,6 +1,6 @@
 """The benchmark's Keras networks, a minimal hand-written Keras GAN, and FLOP counts.
 
-- `kerasio_networks()`: the keras.io-style DCGAN of issue 5 (28x28x1, latent
+- `kerasio_networks()`: the keras.io-style DCGAN (28x28x1, latent
   128; generator Dense -> 7x7x128, two stride-2 `Conv2DTranspose(128, 4)`,
   `Conv2D(1, 7)`; discriminator two stride-2 `Conv2D` 64/128 with LeakyReLU,
   global max pool, `Dense(1)`).

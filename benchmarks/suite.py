@@ -10,7 +10,7 @@ absolute times, across runs on shared machines):
 
 1. The machine's float32 matmul peak through TensorFlow (and PyTorch when
    installed): 2048x2048 and 4096x4096 matmuls, median of 10 each, the best.
-2. For the keras.io-style DCGAN of issue 5 and kerasgan's default DCGAN
+2. For the keras.io-style DCGAN and kerasgan's default DCGAN
    (28x28x1, batch 128), `--runs` runs of
    - kerasgan `fit` (XLA) on a `tf.data` pipeline,
    - the same with `fast_layers=False` (Keras' own transposed
@@ -333,7 +333,7 @@ def input_stall(runs=7, run_seconds=2.0, blocks=2):
 
 
 def check_targets(report):
-    """Issue 5's targets against this run's figures: a list of
+    """The speed targets against this run's figures: a list of
     {target, measured, met}."""
     out = []
     for network, result in report["frameworks"].items():
@@ -437,7 +437,7 @@ def main():
         default=2,
         help="framework comparison: blocks per run, interleaved across contestants",
     )
-    parser.add_argument("--runs", type=int, default=7, help="runs per network (issue 5: seven)")
+    parser.add_argument("--runs", type=int, default=7, help="runs per network")
     parser.add_argument(
         "--variant-runs", type=int, default=3, help="interleaved runs per variant configuration"
     )
@@ -614,7 +614,7 @@ def run_suite(args, twins):
             flush=True,
         )
     report["targets"] = check_targets(report)
-    print("issue 5 targets:")
+    print("targets:")
     for t in report["targets"]:
         print(f"  {'met' if t['met'] else 'NOT met':<8} {t['target']}: {t['measured']}")
     if args.json:

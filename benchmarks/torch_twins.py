@@ -19,7 +19,7 @@ LATENT = 128
 
 
 def kerasio_networks():
-    """The keras.io-style DCGAN of issue 5 (28x28x1, latent 128)."""
+    """The keras.io-style DCGAN (28x28x1, latent 128)."""
     generator = nn.Sequential(
         nn.Linear(LATENT, 7 * 7 * 128),
         nn.LeakyReLU(0.2),

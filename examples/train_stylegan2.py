@@ -30,10 +30,11 @@ size = (
         "mapping_layers": 2,  # the ADA paper's mapping depth for small datasets
     }
 )
-# EMA generator (the ADA paper's ramped-up half-life), lazy R1 and path length
+# EMA generator (the ADA paper's ramped-up half-life), lazy R1 and path length,
+# adaptive augmentation (ADA, on by default for StyleGAN2; ada=None turns it off)
 gan = kerasgan.create("stylegan2", image_shape=(32, 32, 1), latent_dim=128, **size)
 gan.compile()
-history = gan.fit(  # logs d_loss, g_loss, r1 and pl (the last value each was computed)
+history = gan.fit(  # logs d_loss, g_loss, r1 and pl (averaged where computed), ada_p
     kerasgan.data.load("fashion_mnist", batch_size=64, pad_to=32),
     epochs=args.epochs,
     steps_per_epoch=args.steps_per_epoch,

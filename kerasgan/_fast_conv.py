@@ -25,8 +25,8 @@ Convolutions with a bias, bias gradient apart. Keras adds a convolution's
 bias with TensorFlow's `BiasAdd`, whose gradient op `BiasAddGrad`
 TensorFlow's oneDNN graph pass merges with the kernel gradient into one
 `Conv2DBackpropFilterWithBias`; for a convolution over few input channels
-(a discriminator's first layer on grayscale images) that merged op takes
-~3x as long as the two apart. The same layer with the bias gradient
+(a discriminator's first layer on grayscale images) that merged op is
+slower than the two apart. The same layer with the bias gradient
 computed as a `Sum` (`backend.bias_add`) keeps them apart.
 
 All three regroup sums only, so results agree to float rounding (~1e-6
@@ -72,18 +72,13 @@ __all__ = [
 ]
 
 #: Stride-1 `Conv2D` layers with at most this many output channels use
-#: `gemm_conv` (measured on the forward + input + kernel gradients: 0.4-0.5x
-#: the time for 1 output channel, 0.8-0.95x for 3 without XLA, 2x *slower*
-#: for 8 without XLA; with XLA 0.23-0.6x up to 8 channels), and
-#: `Conv2DTranspose` layers `gemm_conv_transpose` (4x4 stride 2, forward +
-#: gradients: 0.4-0.75x for 1 or 3 output channels without XLA, 0.7-0.9x
-#: with XLA; 8 channels 1.2x *slower* without XLA).
+#: `gemm_conv`, and `Conv2DTranspose` layers `gemm_conv_transpose` (the
+#: crossover was measured: docs/performance.md).
 MAX_CONV_FILTERS = 4
 
 #: Strided `Conv2DTranspose` layers with at least this many output channels
 #: use the sub-pixel form (`conv_transpose`); with fewer the s*s small
-#: convolutions cost more than the zero-dilated one (measured: 3 output
-#: channels, 14x14 -> 28x28, 27.8 vs 7.6 ms forward); up to
+#: convolutions cost more than the zero-dilated one; up to
 #: `MAX_CONV_FILTERS` use `gemm_conv_transpose`.
 MIN_FILTERS = 16
 

@@ -2,11 +2,10 @@
 
 Keras 3's `BatchNormalization` computes a training step's batch statistics
 and normalization from separate element-wise ops and reductions (mean,
-squared difference, multiply, ...). Without XLA to fuse them, they cost
-~16% of the default DCGAN step on a 2-core CPU (`benchmarks/NOTES.md`).
-TensorFlow's `FusedBatchNormV3` does the same in one pass, forward and
-backward (2.2-2.5x faster per layer, measured), with the same result to
-float rounding.
+squared difference, multiply, ...), which XLA fuses but a TensorFlow graph
+runs one by one. TensorFlow's `FusedBatchNormV3` does the same in one pass,
+forward and backward, with the same result to float rounding (its speed:
+docs/performance.md).
 
 - `accelerate(model)`: makes every supported `BatchNormalization` of a model
   (nested models included) use it while training; inference (moving

@@ -13,9 +13,8 @@ Built in:
 
 Write your own by subclassing `Penalty` and implementing `value(...)` with
 `keras.ops` and `kerasgan.backend.input_gradients`: it then runs on every
-backend (second-order gradients included). Pass it with
-`GANModel(..., penalties=[MyPenalty(1.0)])` or add it in a variant's
-`build_penalties`.
+backend (second-order gradients included). A variant adds it in its
+`build_penalties` (return `super().build_penalties() + [MyPenalty(1.0)]`).
 
 Example:
     >>> gan = kerasgan.create("r1gan", image_shape=(28, 28, 1))

@@ -28,7 +28,7 @@ def test_profiler_flops_match_the_count_by_hand():
     by_hand = networks.analytic_kerasio_flops(128)["step"]
     # the profiler adds element-wise ops and the optimizer; convs/matmuls dominate
     assert abs(counted - by_hand) / by_hand < 0.02, (counted, by_hand)
-    assert 75e9 < counted < 85e9  # issue 5: "the step is ~81 GFLOP by count"
+    assert 75e9 < counted < 85e9  # the keras.io DCGAN step is ~81 GFLOP by count
     minimal = networks.MinimalGAN(*networks.kerasio_networks())
     minimal.compile()
     assert abs(networks.train_step_flops(minimal, 128) - counted) / counted < 0.01

@@ -3,7 +3,7 @@
 Two fresh processes with the same seed train to bit-identical weights, losses
 and samples (weight init, the noise generator, `fit`'s shuffling and
 DiffAugment all derive from the global seed); another seed gives another run,
-so the check can fail. See the README's "Reproducibility" section for GPUs.
+so the check can fail. See docs/saving.md (reproducibility) for GPUs.
 """
 
 from __future__ import annotations

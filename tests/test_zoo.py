@@ -12,8 +12,6 @@ from support import judge_probabilities, random_images
 import kerasgan
 from kerasgan import zoo
 
-# wgan-gp-fashion-mnist is not shipped yet: 3 CPU epochs were not enough for clothing-like
-# samples (issue 3 stays open until it is trained longer).
 SHIPPED = ["dcgan-fashion-mnist", "wgan-gp-fashion-mnist", "cgan-fashion-mnist"]
 
 

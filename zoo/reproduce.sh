@@ -14,7 +14,7 @@ case "$name" in
   dcgan-fashion-mnist)   variant=dcgan;   epochs=8; what="DCGAN" ;;
   cgan-fashion-mnist)    variant=cgan;    epochs=8; what="Class-conditional GAN" ;;
   wgan-gp-fashion-mnist) variant=wgan_gp; epochs=7; what="WGAN-GP" ;;
-  # in progress (issue 19): 32x32 (padded), the CPU configuration, EMA, FID logged per epoch
+  # 32x32 (padded), the CPU configuration, EMA, FID logged per epoch
   r3gan-fashion-mnist)   variant=r3gan;   epochs=20; batch=64; what="R3GAN (CPU configuration)"
     extra=(--pad-to 32 --set base_filters=16 --set max_filters=128 --set blocks_per_stage=1
            --set r1_interval=4 --set ema_decay=0.999 --fid-every 1) ;;

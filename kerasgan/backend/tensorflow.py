@@ -57,11 +57,9 @@ def xla_is_faster(strategy=None) -> bool:
 
     XLA on accelerators. On a CPU, TensorFlow's graph kernels call oneDNN,
     which generates AVX-512 code at run time, while XLA:CPU's convolutions
-    are precompiled for the binary's baseline instruction set; measured with
-    `benchmarks/` on two 2-core CPUs (see benchmarks/NOTES.md): on an AVX2 CPU
-    XLA made the default DCGAN step 0.72x as long, on an AVX-512 CPU the
-    graph kernels made the DCGAN steps 0.77-0.84x as long as XLA (every
-    variant 0.58-0.91x). So: XLA unless the CPU has AVX-512 and oneDNN is on.
+    are precompiled for the binary's baseline instruction set. Returns
+    `True` (XLA) unless the CPU has AVX-512 and oneDNN is on (the figures
+    behind this choice: docs/performance.md).
     """
     strategy = strategy or tf.distribute.get_strategy()
     try:
@@ -287,8 +285,8 @@ def bias_add(x, bias):
     oneDNN graph pass merges a `BiasAddGrad` with the kernel gradient of the
     convolution before it into one `Conv2DBackpropFilterWithBias`, which on a
     convolution over few input channels (a discriminator's first layer on
-    1-channel images) takes ~3x as long as the two ops apart (measured:
-    benchmarks/NOTES.md). Half-precision gradients are summed in float32.
+    1-channel images) is slower than the two ops apart (docs/performance.md).
+    Half-precision gradients are summed in float32.
     Made of differentiable ops, so second-order gradients work."""
 
     @tf.custom_gradient

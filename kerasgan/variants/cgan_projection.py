@@ -36,11 +36,9 @@ class CGANProjection(SNGAN):
 
     The class reaches the generator only through the per-class BN scales and
     offsets, which Adam moves by at most about one learning rate per step: with
-    lr 2e-4 the samples separate by class slowly at first (Fashion-MNIST,
-    batch 64, measured with the domain classifier: 10% of samples in the
-    requested class after 400 steps, 28% after 1000; chance is 10%). A larger
-    generator learning rate speeds this up (lr 1e-3: 40% after 400 steps,
-    66% after 800), at the usual risk for GAN stability.
+    lr 2e-4 the samples separate by class slowly in the first thousand steps.
+    A larger generator learning rate speeds this up, at the usual risk for GAN
+    stability (measured on Fashion-MNIST: docs/performance.md).
 
     Example:
         >>> gan = kerasgan.create("cgan_projection", image_shape=(28, 28, 1), num_classes=10)

@@ -40,8 +40,7 @@ class R3GAN(GANModel):
     Example:
         >>> gan = kerasgan.create("r3gan", image_shape=(32, 32, 1), ema_decay=0.999)
         >>> gan.compile()
-        >>> # a configuration that trains on a 2-core CPU (about 0.5 s per step
-        >>> # of 64 images at 32x32):
+        >>> # a configuration that trains on a 2-core CPU:
         >>> gan = kerasgan.create("r3gan", image_shape=(32, 32, 1), base_filters=16,
         ...     max_filters=128, blocks_per_stage=1, r1_interval=4, ema_decay=0.999)
     """
