@@ -66,8 +66,14 @@ bench: install
 	$(BIN)/python benchmarks/suite.py --json runs/bench.json
 	$(BIN)/python benchmarks/backends.py --json runs/backends.json
 
+# ruff (lint and format) and mypy, as .pre-commit-config.yaml runs them.
+# Installs the `lint` extra (the pinned ruff and mypy) into .venv the first time.
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	@$(BIN)/python -c "import mypy, ruff" 2>/dev/null || \
+	  $(BIN)/python -m pip install -q -e ".[lint]"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy kerasgan
 
 # The documentation site (docs/, mkdocs.yml) into runs/site; warnings fail the build.
 # Installs the `docs` extra into .venv the first time.

@@ -55,7 +55,7 @@ class _Owners:
     """Weak references to the models an override belongs to (`None`: always
     on). An opaque holder, so that Keras' saving walk does not follow it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.refs: list = []
 
     def __iter__(self):

@@ -82,10 +82,9 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 from keras import ops
-
-import keras
 
 from kerasgan import draws
 from kerasgan.augment import _seed_generator
@@ -562,8 +561,15 @@ class AdaptiveAugmentation:
         speed_img: images over which `p` can change by 1.
     """
 
-    def __init__(self, model, pipeline="bgc", target=ADA_TARGET, p=0.0, interval=ADA_INTERVAL,
-                 speed_img=ADA_SPEED_IMG):
+    def __init__(
+        self,
+        model,
+        pipeline="bgc",
+        target=ADA_TARGET,
+        p=0.0,
+        interval=ADA_INTERVAL,
+        speed_img=ADA_SPEED_IMG,
+    ):
         self.pipeline = "".join(parse_pipeline(pipeline))
         if target is not None:
             target = float(target)
@@ -575,10 +581,14 @@ class AdaptiveAugmentation:
         self.target = target
         p = float(p)
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"ada_p (the initial augmentation probability) must be in [0, 1]; got {p}.")
+            raise ValueError(
+                f"ada_p (the initial augmentation probability) must be in [0, 1]; got {p}."
+            )
         self.initial_p = p
         if isinstance(interval, bool) or int(interval) != interval or interval < 1:
-            raise ValueError(f"ada_interval must be an integer >= 1 (minibatches); got {interval!r}.")
+            raise ValueError(
+                f"ada_interval must be an integer >= 1 (minibatches); got {interval!r}."
+            )
         self.interval = int(interval)
         if not float(speed_img) > 0:
             raise ValueError(f"ada_speed_img must be > 0 (images); got {speed_img!r}.")

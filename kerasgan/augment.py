@@ -30,11 +30,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 from keras import ops
 
 from kerasgan import draws
+from kerasgan._typing import Tensor
 from kerasgan.backend import replica_rows
+from kerasgan.draws import Seed
 
 __all__ = [
     "POLICIES",
@@ -72,20 +76,20 @@ def _randint_rows(batch, low, high, seed):
     return replica_rows(lambda n: draws.randint((n, 1), low, high, seed=seed), batch)
 
 
-def random_brightness(x, seed):
+def random_brightness(x: Tensor, seed: Seed) -> Tensor:
     """Adds `u - 0.5`, `u ~ U[0, 1)` drawn per image."""
     x = ops.convert_to_tensor(x)
     return x + (_per_image_uniform(x, seed) - 0.5)
 
 
-def random_saturation(x, seed):
+def random_saturation(x: Tensor, seed: Seed) -> Tensor:
     """Scales each pixel's distance to its channel mean by `2u`, `u ~ U[0, 1)` per image."""
     x = ops.convert_to_tensor(x)
     mean = ops.mean(x, axis=-1, keepdims=True)
     return (x - mean) * (_per_image_uniform(x, seed) * 2.0) + mean
 
 
-def random_contrast(x, seed):
+def random_contrast(x: Tensor, seed: Seed) -> Tensor:
     """Scales the distance to the image mean by `u + 0.5`, `u ~ U[0, 1)` per image."""
     x = ops.convert_to_tensor(x)
     mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
@@ -101,7 +105,7 @@ def _static_side(x, axis):
     return int(side)
 
 
-def random_translation(x, seed, ratio: float = TRANSLATION_RATIO):
+def random_translation(x: Tensor, seed: Seed, ratio: float = TRANSLATION_RATIO) -> Tensor:
     """Shifts each image by whole pixels, up to `ratio` of each side, filling with zeros.
 
     Each output pixel `(i, j)` reads input pixel `(i + dy, j + dx)` (zero when
@@ -127,7 +131,7 @@ def random_translation(x, seed, ratio: float = TRANSLATION_RATIO):
     return ops.reshape(pixels, (-1, h, w, x.shape[-1]))
 
 
-def random_cutout(x, seed, ratio: float = CUTOUT_RATIO):
+def random_cutout(x: Tensor, seed: Seed, ratio: float = CUTOUT_RATIO) -> Tensor:
     """Zeroes one `ratio * height` by `ratio * width` rectangle per image.
 
     The rectangle's centre is uniform over the image (as in the reference
@@ -158,7 +162,7 @@ POLICIES = {
 }
 
 
-def parse_policy(policy) -> tuple[str, ...]:
+def parse_policy(policy: str | Sequence[str] | bool | None) -> tuple[str, ...]:
     """Normalizes a policy: `"color,translation"` or `["color", "translation"]`
     -> `("color", "translation")`; `None` or `""` -> `()` (no augmentation)."""
     if policy is None or policy is False:
@@ -185,7 +189,11 @@ def parse_policy(policy) -> tuple[str, ...]:
     return tuple(names)
 
 
-def diff_augment(images, policy="color,translation,cutout", seed=None):
+def diff_augment(
+    images: Tensor,
+    policy: str | Sequence[str] | None = "color,translation,cutout",
+    seed: Seed = None,
+) -> Tensor:
     """Applies the DiffAugment `policy` to a batch of images, differentiably.
 
     Args:

@@ -343,7 +343,12 @@ def _cmd_sample(args) -> int:
         args.n, labels=labels, seed=args.seed, ema=model.ema_generator is not None
     )
     ncols = None
-    if args.labels is not None and 1 < len(set(labels)) and args.n // len(set(labels)) > 1:
+    if (
+        args.labels is not None
+        and labels is not None
+        and 1 < len(set(labels))
+        and args.n // len(set(labels)) > 1
+    ):
         ncols = args.n // len(set(labels))  # one row per requested class
     save_grid(images, args.output, ncols=ncols)
     written = [args.output]

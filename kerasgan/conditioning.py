@@ -15,9 +15,13 @@ extra loss terms; variants choose one instead of branching on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from keras import ops
 
 from kerasgan import losses
+from kerasgan._typing import Tensor
 
 __all__ = ["AuxiliaryClassifier", "Conditioning", "LabelInput", "Projection", "Unconditional"]
 
@@ -30,7 +34,7 @@ class Conditioning:
     #: Names of the extra logged loss terms (`discriminator_terms` logs).
     log_names: tuple[str, ...] = ()
 
-    def __init__(self, num_classes: int | None = None):
+    def __init__(self, num_classes: int | None = None) -> None:
         self.num_classes = num_classes
 
     @property
@@ -38,24 +42,35 @@ class Conditioning:
         """Inputs of each network: 2 (`[x, labels]`) when conditional, else 1."""
         return 2 if self.conditional else 1
 
-    def inputs(self, x, labels):
+    def inputs(self, x: Tensor, labels: Tensor | None) -> Tensor | list[Tensor]:
         """The network input for `x` (noise or images) and `labels`."""
         return [x, labels] if self.conditional else x
 
-    def discriminate(self, discriminator, images, labels, training, **kwargs):
+    def discriminate(
+        self,
+        discriminator: Callable[..., Any],
+        images: Tensor,
+        labels: Tensor | None,
+        training: bool,
+        **kwargs: Any,
+    ) -> tuple[Tensor, Tensor | None]:
         """`(logits, extra)`: the discriminator's real/fake logits and what
         `discriminator_terms` / `generator_terms` need (None here)."""
         return discriminator(self.inputs(images, labels), training=training, **kwargs), None
 
-    def discriminator_terms(self, real_extra, fake_extra, labels):
+    def discriminator_terms(
+        self, real_extra: Tensor | None, fake_extra: Tensor | None, labels: Tensor | None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """Extra discriminator loss and its logs."""
         return ops.zeros((), "float32"), {}
 
-    def generator_terms(self, fake_extra, labels):
+    def generator_terms(
+        self, fake_extra: Tensor | None, labels: Tensor | None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """Extra generator loss and its logs."""
         return ops.zeros((), "float32"), {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(num_classes={self.num_classes})"
 
 
@@ -86,22 +101,33 @@ class AuxiliaryClassifier(Conditioning):
     conditional = True
     log_names = ("cls_loss",)
 
-    def __init__(self, num_classes: int, weight: float = 1.0):
+    def __init__(self, num_classes: int, weight: float = 1.0) -> None:
         super().__init__(num_classes)
         self.weight = float(weight)
         if self.weight < 0:
             raise ValueError(f"class_loss_weight must be >= 0; got {weight}.")
 
-    def discriminate(self, discriminator, images, labels, training, **kwargs):
+    def discriminate(
+        self,
+        discriminator: Callable[..., Any],
+        images: Tensor,
+        labels: Tensor | None,
+        training: bool,
+        **kwargs: Any,
+    ) -> tuple[Tensor, Tensor | None]:
         return discriminator(
             self.inputs(images, labels), training=training, return_class_logits=True, **kwargs
         )
 
-    def discriminator_terms(self, real_extra, fake_extra, labels):
+    def discriminator_terms(
+        self, real_extra: Tensor | None, fake_extra: Tensor | None, labels: Tensor | None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         cls_loss = losses.class_cross_entropy(real_extra, labels) + losses.class_cross_entropy(
             fake_extra, labels
         )
         return self.weight * cls_loss, {"cls_loss": cls_loss}
 
-    def generator_terms(self, fake_extra, labels):
+    def generator_terms(
+        self, fake_extra: Tensor | None, labels: Tensor | None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         return self.weight * losses.class_cross_entropy(fake_extra, labels), {}

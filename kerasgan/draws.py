@@ -10,8 +10,12 @@ that is how kerasgan's cross-backend equivalence tests inject them.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import keras
 import numpy as np
+
+from kerasgan._typing import Shape, Tensor
 
 __all__ = ["InjectedDraws", "normal", "randint", "uniform"]
 
@@ -29,48 +33,56 @@ class InjectedDraws:
         seed: seed of `numpy.random.default_rng`.
     """
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0) -> None:
         self.rng = np.random.default_rng(seed)
         #: `(kind, shape)` of every draw so far.
-        self.record: list[tuple[str, tuple]] = []
+        self.record: list[tuple[str, tuple[int, ...]]] = []
 
-    def _static(self, shape):
-        shape = tuple(int(keras.ops.convert_to_numpy(d)) for d in shape)
-        return shape
+    def _static(self, shape: Shape) -> tuple[int, ...]:
+        return tuple(int(keras.ops.convert_to_numpy(d)) for d in shape)
 
-    def normal(self, shape, dtype="float32"):
+    def normal(self, shape: Shape, dtype: str = "float32") -> Tensor:
         shape = self._static(shape)
         self.record.append(("normal", shape))
         return keras.ops.convert_to_tensor(self.rng.standard_normal(shape).astype(dtype))
 
-    def uniform(self, shape, minval=0.0, maxval=1.0, dtype="float32"):
+    def uniform(
+        self, shape: Shape, minval: float = 0.0, maxval: float = 1.0, dtype: str = "float32"
+    ) -> Tensor:
         shape = self._static(shape)
         self.record.append(("uniform", shape))
         value = self.rng.uniform(minval, maxval, shape).astype(dtype)
         return keras.ops.convert_to_tensor(value)
 
-    def randint(self, shape, minval, maxval, dtype="int32"):
+    def randint(self, shape: Shape, minval: int, maxval: int, dtype: str = "int32") -> Tensor:
         shape = self._static(shape)
         self.record.append(("randint", shape))
         value = self.rng.integers(int(minval), int(maxval), shape).astype(dtype)
         return keras.ops.convert_to_tensor(value)
 
 
-def normal(shape, seed, dtype="float32"):
+#: What `seed=` takes: a `keras.random.SeedGenerator`, an `InjectedDraws`, or as
+#: in `keras.random`, an int or `None`.
+Seed: TypeAlias = keras.random.SeedGenerator | InjectedDraws | int | None
+
+
+def normal(shape: Shape, seed: Seed, dtype: str = "float32") -> Tensor:
     """`keras.random.normal(shape, seed=seed)`, or the next injected draw."""
     if isinstance(seed, InjectedDraws):
         return seed.normal(shape, dtype)
     return keras.random.normal(shape, dtype=dtype, seed=seed)
 
 
-def uniform(shape, minval, maxval, seed, dtype="float32"):
+def uniform(
+    shape: Shape, minval: float, maxval: float, seed: Seed, dtype: str = "float32"
+) -> Tensor:
     """`keras.random.uniform(shape, minval, maxval, seed=seed)`, or the next injected draw."""
     if isinstance(seed, InjectedDraws):
         return seed.uniform(shape, minval, maxval, dtype)
     return keras.random.uniform(shape, minval, maxval, dtype=dtype, seed=seed)
 
 
-def randint(shape, minval, maxval, seed, dtype="int32"):
+def randint(shape: Shape, minval: int, maxval: int, seed: Seed, dtype: str = "int32") -> Tensor:
     """`keras.random.randint(shape, minval, maxval, seed=seed)`, or the next injected draw."""
     if isinstance(seed, InjectedDraws):
         return seed.randint(shape, minval, maxval, dtype)

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import keras
 
+from kerasgan._typing import Shape
+
+if TYPE_CHECKING:
+    from kerasgan.gan_model import GANModel
+
+_Model = TypeVar("_Model", bound="GANModel")
+
 
 def build_variant(
-    cls,
-    image_shape=None,
-    latent_dim=None,
-    num_classes=None,
-    generator=None,
-    discriminator=None,
-    **overrides,
-):
+    cls: type[_Model],
+    image_shape: Shape | None = None,
+    latent_dim: int | None = None,
+    num_classes: int | None = None,
+    generator: keras.Model | None = None,
+    discriminator: keras.Model | None = None,
+    **overrides: Any,
+) -> _Model:
     """Builds variant class `cls`, splitting `overrides` between the model and the
     network builders, and building the networks that were not given."""
     if num_classes is not None and not cls.conditional:
@@ -23,12 +31,12 @@ def build_variant(
             f"The {cls.variant_name!r} variant is unconditional and takes no num_classes; "
             "use a conditional variant such as 'cgan' for class-conditional samples."
         )
-    model_params = set()
+    model_params: set[str] = set()
     for klass in cls.__mro__:
         if klass is keras.Model:
             break
-        if "__init__" in vars(klass):
-            model_params |= set(inspect.signature(klass.__init__).parameters)
+        if "__init__" in vars(klass):  # the class's own, not an inherited one
+            model_params |= set(inspect.signature(vars(klass)["__init__"]).parameters)
     model_params |= {"name", "dtype", "trainable"}
     g_params = set(inspect.signature(cls.build_generator).parameters)
     d_params = set(inspect.signature(cls.build_discriminator).parameters)
@@ -73,7 +81,7 @@ def build_variant(
     )
 
 
-def _image_shape_of(network, attribute):
+def _image_shape_of(network: keras.Model | None, attribute: str) -> tuple[Any, ...] | None:
     """The image shape of a functional network's first output or input, else None."""
     tensors = getattr(network, attribute, None) if network is not None else None
     if not tensors:

@@ -10,13 +10,14 @@ the running backend.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
 
 from kerasgan import (
     _call_override,
-    ada as ada_lib,
     _fast_conv,
     _fast_norm,
     architectures,
@@ -28,6 +29,9 @@ from kerasgan import (
     penalties,
     saving,
     validation,
+)
+from kerasgan import (
+    ada as ada_lib,
 )
 
 __all__ = ["GANModel"]
@@ -230,7 +234,12 @@ class GANModel(backend.Trainer, keras.Model):
         self.ada = None
         if ada is not None:
             self.ada = ada_lib.AdaptiveAugmentation(
-                self, ada, target=ada_target, p=ada_p, interval=ada_interval, speed_img=ada_speed_img
+                self,
+                ada,
+                target=ada_target,
+                p=ada_p,
+                interval=ada_interval,
+                speed_img=ada_speed_img,
             )
             self.ada.check_image_shape(self._image_shape)
         with _call_override.installing(self):
@@ -251,10 +260,11 @@ class GANModel(backend.Trainer, keras.Model):
         for name in self._term_names:
             tracker = penalties.value_tracker(name) if name == "ada_p" else None
             setattr(self, f"{name}_tracker", tracker or penalties.loss_tracker(name))
-        self.d_optimizer = None
-        self.g_optimizer = None
-        self.ema_decay = None
-        self.ema_generator = None
+        # set by compile(): keras optimizers (LossScaleOptimizer-wrapped under float16)
+        self.d_optimizer: Any = None
+        self.g_optimizer: Any = None
+        self.ema_decay: float | None = None
+        self.ema_generator: keras.Model | None = None
         if ema_decay is not None:
             self.enable_ema(ema_decay)
         self.built = True
@@ -263,7 +273,7 @@ class GANModel(backend.Trainer, keras.Model):
     #: Terms that `generator_objective` logs (each with a `NAME_due` flag,
     #: like a lazy penalty); a variant that adds generator regularizers
     #: lists them here (StyleGAN2: `("pl",)`).
-    generator_log_names = ()
+    generator_log_names: tuple[str, ...] = ()
 
     def default_optimizer_for(self, name: str) -> dict:
         """Adam arguments of `compile()`'s default optimizer `name`
@@ -282,7 +292,7 @@ class GANModel(backend.Trainer, keras.Model):
     def build_penalties(self) -> list:
         """The discriminator's penalties, from the weight arguments
         (`kerasgan.penalties`); variants may add their own."""
-        terms = []
+        terms: list[penalties.Penalty] = []
         if self.gradient_penalty_weight > 0:
             terms.append(penalties.GradientPenalty(self.gradient_penalty_weight))
         if self.r1_weight > 0:
@@ -322,6 +332,7 @@ class GANModel(backend.Trainer, keras.Model):
         return self.ema_decay
 
     def _update_ema(self, batch_size=None) -> None:
+        assert self.ema_generator is not None  # only called with an EMA generator
         decay = self.ema_decay_now(batch_size)
         for ema_var, var in zip(self.ema_generator.weights, self.generator.weights):
             if var.trainable:
@@ -586,7 +597,7 @@ class GANModel(backend.Trainer, keras.Model):
             forms.discard("norm")
         if backend.NAME != "tensorflow":
             forms.discard("bias")  # a plain add: nothing to gain elsewhere
-        self.fast_layer_names = []
+        self.fast_layer_names: list[str] = []
         with _call_override.installing(self):
             self._install_fast_layers(forms)
 
@@ -905,6 +916,12 @@ class GANModel(backend.Trainer, keras.Model):
             # A dataset brings its own shuffling; don't make Keras warn about it.
             kwargs.setdefault("shuffle", False)
         callbacks = kwargs.get("callbacks")
+        position = getattr(x, "_kerasgan_position", None)
+        if position is not None:  # kerasgan.data.load(..., seed=S): a resumable order
+            if kwargs.get("steps_per_epoch") is not None:
+                x = x._kerasgan_endless()  # epochs cut passes: one stream of them
+            callbacks = [*(callbacks or []), _DataPosition(position)]
+            kwargs["callbacks"] = callbacks
         self._loss_directions(callbacks)
         for cb in callbacks or ():
             if hasattr(cb, "link_tensorboard"):  # SampleGrid -> TensorBoard images
@@ -1054,6 +1071,32 @@ class GANModel(backend.Trainer, keras.Model):
         config["generator"] = _deserialize(config["generator"])
         config["discriminator"] = _deserialize(config["discriminator"])
         return cls(**config)
+
+
+class _DataPosition(keras.callbacks.Callback):
+    """Keeps a `kerasgan.data.load(..., seed=S)` dataset's position (batches
+    consumed) at the model's step count, the generator optimizer's
+    `iterations` (saved with the model and its backups): each epoch starts
+    the data where the steps already trained left it."""
+
+    def __init__(self, position):
+        super().__init__()
+        self.position = position
+        self.start = 0
+
+    def _steps(self) -> int:
+        return int(ops.convert_to_numpy(self.model.g_optimizer.iterations))
+
+    def on_train_begin(self, logs=None):
+        self.position.assign(self._steps())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = self._steps()
+        self.position.assign(self.start)
+
+    def on_train_batch_end(self, batch, logs=None):
+        # no device sync per step: the epoch's first step count plus the steps run
+        self.position.assign(self.start + batch + 1)
 
 
 def _as_label_column(labels):

@@ -24,16 +24,20 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
 
 from kerasgan import backend, regularizers
+from kerasgan._typing import Tensor
 
 __all__ = ["GradientPenalty", "Penalty", "R1Penalty", "R2Penalty"]
 
 
-def _check_interval(interval) -> int:
+def _check_interval(interval: Any) -> int:
     if isinstance(interval, bool) or not isinstance(interval, (int, np.integer)) or interval < 1:
         raise ValueError(f"A lazy penalty's interval must be an integer >= 1; got {interval!r}.")
     return int(interval)
@@ -55,18 +59,27 @@ class Penalty:
     name = "penalty"
     scale = 1.0
 
-    def __init__(self, weight: float, interval: int = 1):
+    def __init__(self, weight: float, interval: int = 1) -> None:
         weight = float(weight)
         if not weight > 0:
             raise ValueError(f"The {self.name} weight must be > 0; got {weight}.")
         self.weight = weight
         self.interval = _check_interval(interval)
 
-    def value(self, model, real, fake, labels, training: bool):
+    def value(
+        self, model: keras.Model, real: Tensor, fake: Tensor, labels: Tensor | None, training: bool
+    ) -> Tensor:
         """The unweighted penalty, a float32 scalar."""
         raise NotImplementedError
 
-    def __call__(self, model, real, fake, labels=None, training: bool = True):
+    def __call__(
+        self,
+        model: keras.Model,
+        real: Tensor,
+        fake: Tensor,
+        labels: Tensor | None = None,
+        training: bool = True,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """`(weighted loss, logs)`; logs hold `name` and `name + "_due"` (1.0
         where the penalty was computed this update, else 0.0)."""
         lazy = training and self.interval > 1
@@ -84,15 +97,17 @@ class Penalty:
         weight = self.scale * self.weight * (self.interval if lazy else 1)
         return weight * value, {self.name: value, f"{self.name}_due": due}
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"weight": self.weight, "interval": self.interval}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
 
 
-def _critic(model, labels, training):
+def _critic(
+    model: keras.Model, labels: Tensor | None, training: bool
+) -> Callable[[Tensor], Tensor]:
     return lambda x: model._discriminate(x, labels, training=training)
 
 
@@ -103,7 +118,9 @@ class GradientPenalty(Penalty):
 
     name = "gp"
 
-    def value(self, model, real, fake, labels, training):
+    def value(
+        self, model: keras.Model, real: Tensor, fake: Tensor, labels: Tensor | None, training: bool
+    ) -> Tensor:
         return regularizers.gradient_penalty(
             _critic(model, labels, training), real, fake, seed=model.seed_generator
         )
@@ -115,7 +132,9 @@ class R1Penalty(Penalty):
     name = "r1"
     scale = 0.5
 
-    def value(self, model, real, fake, labels, training):
+    def value(
+        self, model: keras.Model, real: Tensor, fake: Tensor, labels: Tensor | None, training: bool
+    ) -> Tensor:
         return regularizers.r1_penalty(_critic(model, labels, training), real)
 
 
@@ -125,11 +144,13 @@ class R2Penalty(Penalty):
     name = "r2"
     scale = 0.5
 
-    def value(self, model, real, fake, labels, training):
+    def value(
+        self, model: keras.Model, real: Tensor, fake: Tensor, labels: Tensor | None, training: bool
+    ) -> Tensor:
         return regularizers.r2_penalty(_critic(model, labels, training), fake)
 
 
-def loss_tracker(name: str):
+def loss_tracker(name: str) -> keras.metrics.Mean:
     """A `keras.metrics.Mean` for a loss, marked as one to minimize (what
     `EarlyStopping`/`ModelCheckpoint(mode="auto")` read)."""
     tracker = keras.metrics.Mean(name=name)
@@ -141,20 +162,20 @@ class LastValue(keras.metrics.Metric):
     """A metric whose result is the last value given (a state, such as
     ADA's probability, rather than an average)."""
 
-    def __init__(self, name, dtype="float32"):
+    def __init__(self, name: str, dtype: str = "float32") -> None:
         super().__init__(name=name, dtype=dtype)
         self.value = self.add_variable(shape=(), initializer="zeros", name="value", dtype=dtype)
 
-    def update_state(self, value, sample_weight=None):
+    def update_state(self, value: Tensor, sample_weight: Tensor | None = None) -> None:
         self.value.assign(ops.cast(ops.reshape(value, ()), self.dtype))
 
-    def result(self):
+    def result(self) -> Tensor:
         return ops.convert_to_tensor(self.value)
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         self.value.assign(ops.zeros((), self.dtype))
 
 
-def value_tracker(name: str):
+def value_tracker(name: str) -> LastValue:
     """A `LastValue` metric named `name`."""
     return LastValue(name)

@@ -11,19 +11,28 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import keras
 
+from kerasgan._typing import Shape
+
+if TYPE_CHECKING:
+    from kerasgan.gan_model import GANModel
+
 ENTRY_POINT_GROUP = "kerasgan.variants"
 
-_REGISTRY: dict = {}
+_REGISTRY: dict[str, type[GANModel]] = {}
 _PLUGINS_LOADED = False
-_PLUGIN_ERRORS: dict = {}
+_PLUGIN_ERRORS: dict[str, str] = {}
+
+_Variant = TypeVar("_Variant", bound="type[GANModel]")
 
 __all__ = ["create", "get", "list_variants", "load_plugins", "register"]
 
 
-def register(name: str):
+def register(name: str) -> Callable[[_Variant], _Variant]:
     """Class decorator registering a `GANModel` subclass as variant `name`.
 
     The class also becomes Keras-serializable as `kerasgan>ClassName`, so
@@ -44,7 +53,7 @@ def register(name: str):
     if not isinstance(name, str) or not name:
         raise ValueError(f"A variant name must be a non-empty string; got {name!r}.")
 
-    def decorator(cls):
+    def decorator(cls: _Variant) -> _Variant:
         if not (inspect.isclass(cls) and issubclass(cls, GANModel)):
             raise TypeError(f"@register({name!r}) expects a GANModel subclass; got {cls!r}.")
         if name in _REGISTRY and _REGISTRY[name] is not cls:
@@ -62,7 +71,7 @@ def register(name: str):
     return decorator
 
 
-def load_plugins(force: bool = False) -> dict:
+def load_plugins(force: bool = False) -> dict[str, str]:
     """Imports the variants advertised under the `kerasgan.variants` entry points.
 
     Returns a dict `{entry point name: error message}` for plugins that failed
@@ -98,7 +107,15 @@ def load_plugins(force: bool = False) -> dict:
     return dict(_PLUGIN_ERRORS)
 
 
-def list_variants(details: bool = False):
+@overload
+def list_variants(details: Literal[False] = False) -> list[str]: ...
+@overload
+def list_variants(details: Literal[True]) -> dict[str, str]: ...
+@overload
+def list_variants(details: bool) -> list[str] | dict[str, str]: ...
+
+
+def list_variants(details: bool = False) -> list[str] | dict[str, str]:
     """Names of the registered variants, sorted (plugins included).
 
     With `details=True`, a dict `{name: one-line description}`.
@@ -110,7 +127,7 @@ def list_variants(details: bool = False):
     return names
 
 
-def get(name: str):
+def get(name: str) -> type[GANModel]:
     """The `GANModel` subclass registered as `name`."""
     load_plugins()
     if name not in _REGISTRY:
@@ -121,13 +138,13 @@ def get(name: str):
 
 def create(
     name: str,
-    image_shape=None,
+    image_shape: Shape | None = None,
     latent_dim: int | None = None,
     num_classes: int | None = None,
     generator: keras.Model | None = None,
     discriminator: keras.Model | None = None,
-    **overrides,
-):
+    **overrides: Any,
+) -> GANModel:
     """Builds variant `name` with its default networks, or with yours.
 
     Args:

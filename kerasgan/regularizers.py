@@ -7,10 +7,14 @@ unweighted scalar penalty in float32. The model multiplies by its weight.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from keras import ops
 
 from kerasgan import draws
+from kerasgan._typing import Tensor
 from kerasgan.backend import input_gradients, replica_rows
+from kerasgan.draws import Seed
 
 __all__ = ["gradient_penalty", "r1_penalty", "r2_penalty"]
 
@@ -19,13 +23,21 @@ __all__ = ["gradient_penalty", "r1_penalty", "r2_penalty"]
 NORM_EPSILON = 1e-12
 
 
-def _per_sample_sq_norm(grads):
+def _per_sample_sq_norm(grads: Tensor) -> Tensor:
     grads = ops.cast(grads, "float32")
     axes = tuple(range(1, len(grads.shape)))
     return ops.sum(ops.square(grads), axis=axes)
 
 
-def gradient_penalty(discriminator, real, fake, *, alpha=None, seed=None, target=1.0):
+def gradient_penalty(
+    discriminator: Callable[[Tensor], Tensor],
+    real: Tensor,
+    fake: Tensor,
+    *,
+    alpha: Tensor | None = None,
+    seed: Seed = None,
+    target: float = 1.0,
+) -> Tensor:
     """Two-sided gradient penalty of WGAN-GP (Gulrajani et al. 2017, Algorithm 1).
 
     `x_hat = real + alpha * (fake - real)` with `alpha ~ U[0, 1]` drawn once per
@@ -54,7 +66,7 @@ def gradient_penalty(discriminator, real, fake, *, alpha=None, seed=None, target
     return ops.mean(ops.square(norm - target))
 
 
-def r1_penalty(discriminator, real):
+def r1_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
     """R1 penalty `E[||grad D(x)||^2]` on real data (Mescheder et al. 2018).
 
     The paper's regularizer is `gamma / 2` times this value.
@@ -64,7 +76,7 @@ def r1_penalty(discriminator, real):
     return ops.mean(_per_sample_sq_norm(grads))
 
 
-def r2_penalty(discriminator, fake):
+def r2_penalty(discriminator: Callable[[Tensor], Tensor], fake: Tensor) -> Tensor:
     """R2 penalty `E[||grad D(G(z))||^2]` on generated data (Mescheder et al.
     2018; with R1, the regularizer of R3GAN, Huang et al. 2024).
 

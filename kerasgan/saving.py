@@ -30,8 +30,13 @@ import os
 import re
 import zipfile
 import zlib
+from typing import TYPE_CHECKING, Any
 
+from kerasgan._typing import StrPath
 from kerasgan.utils.files import replace_atomically
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = [
     "MissingClassError",
@@ -58,18 +63,26 @@ class MissingClassError(ModelFileError):
     not registered in this process. `class_name`, `module` and `variant` say
     which (`variant` is `None` when the file does not record it)."""
 
-    def __init__(self, class_name, module, variant=None, path=None):
+    def __init__(
+        self,
+        class_name: str,
+        module: str | None,
+        variant: str | None = None,
+        path: str | None = None,
+    ) -> None:
         self.class_name = class_name
         self.module = module
         self.variant = variant
         self.path = path
         super().__init__(missing_class_message(class_name, module, variant, path))
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.class_name, self.module, self.variant, self.path)
 
 
-def missing_class_message(class_name, module, variant=None, path=None) -> str:
+def missing_class_message(
+    class_name: str, module: str | None, variant: str | None = None, path: str | None = None
+) -> str:
     """One short paragraph: what is missing and which module to import."""
     from kerasgan.version import __version__
 
@@ -97,7 +110,7 @@ def missing_class_message(class_name, module, variant=None, path=None) -> str:
     return f"{where} {what}, which is not registered in this process: {todo}."
 
 
-def _variant_record(model) -> dict | None:
+def _variant_record(model: keras.Model) -> dict[str, str] | None:
     variant = getattr(type(model), "variant_name", None)
     if not isinstance(variant, str):
         return None
@@ -111,7 +124,7 @@ def _variant_record(model) -> dict | None:
     }
 
 
-def read_variant_record(filepath) -> dict:
+def read_variant_record(filepath: StrPath) -> dict[str, Any]:
     """What `save_model` recorded about the model's variant (`{}` if nothing)."""
     try:
         with zipfile.ZipFile(os.fspath(filepath)) as archive:
@@ -123,7 +136,7 @@ def read_variant_record(filepath) -> dict:
     return record if isinstance(record, dict) else {}
 
 
-def _writable_folder(path) -> str:
+def _writable_folder(path: str) -> str:
     folder = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(folder):
         what = "is a file" if os.path.exists(folder) else "does not exist"
@@ -134,7 +147,7 @@ def _writable_folder(path) -> str:
     return folder
 
 
-def save_model(model, filepath, overwrite: bool = True, **kwargs) -> str:
+def save_model(model: keras.Model, filepath: StrPath, overwrite: bool = True, **kwargs: Any) -> str:
     """`keras.Model.save` to a `.keras` file, atomically; returns the path.
 
     Writes `.NAME.*.tmp.keras` in the same folder and renames it over
@@ -157,7 +170,7 @@ def save_model(model, filepath, overwrite: bool = True, **kwargs) -> str:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
     record = _variant_record(model)
 
-    def write(tmp):
+    def write(tmp: str) -> None:
         keras.Model.save(model, tmp, overwrite=True, **kwargs)
         if record is not None:
             with zipfile.ZipFile(tmp, "a") as archive:
@@ -171,7 +184,7 @@ def save_model(model, filepath, overwrite: bool = True, **kwargs) -> str:
     )
 
 
-def check_model_file(filepath) -> str:
+def check_model_file(filepath: StrPath) -> str:
     """Raises `ModelFileError` unless `filepath` is a complete `.keras` archive."""
     path = os.fspath(filepath)
     if not os.path.exists(path):
@@ -231,7 +244,7 @@ def _short(message: str) -> str:
     return message
 
 
-def load_model(filepath, compile: bool = True, **kwargs):
+def load_model(filepath: StrPath, compile: bool = True, **kwargs: Any) -> keras.Model:
     """`keras.saving.load_model` after `check_model_file`, with kerasgan's
     classes and installed plugin variants registered.
 
@@ -258,10 +271,10 @@ def load_model(filepath, compile: bool = True, **kwargs):
         raise MissingClassError(e.class_name, e.module, variant, path) from None
     except Exception as e:
         cause = _root_cause(str(e))
-        found, module = _NOT_FOUND.search(cause), _CONFIG_MODULE.search(cause)
+        found, config = _NOT_FOUND.search(cause), _CONFIG_MODULE.search(cause)
         if not found:
-            raise ModelFileError(f"Cannot rebuild the model in {path}: {_short(e)}") from e
-        class_name, module = found.group(1), module and module.group(1)
+            raise ModelFileError(f"Cannot rebuild the model in {path}: {_short(str(e))}") from e
+        class_name, module = found.group(1), config.group(1) if config else None
         record = read_variant_record(path)
         if record.get("class_name") == class_name and record.get("module") == module:
             raise MissingClassError(class_name, module, record.get("variant"), path) from None

@@ -8,8 +8,14 @@ dtypes when the train step is traced, which covers every other input kind.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from kerasgan._typing import Shape, Tensor
+
+if TYPE_CHECKING:
+    import keras
 
 #: Tolerance on the [-1, 1] range check (float rounding of scaled uint8 data).
 RANGE_TOLERANCE = 1e-3
@@ -17,7 +23,7 @@ RANGE_TOLERANCE = 1e-3
 SCALE_HINT = "scale them first, e.g. images = images.astype('float32') / 127.5 - 1"
 
 
-def _shape_tuple(shape):
+def _shape_tuple(shape: Any) -> tuple[int | None, ...] | None:
     if hasattr(shape, "as_list"):
         shape = shape.as_list() if shape.rank is not None else None
     elif shape is not None:
@@ -28,7 +34,7 @@ def _shape_tuple(shape):
 class _Dtype:
     """A dtype of any backend (TensorFlow, JAX, PyTorch, NumPy), by kind."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: Any) -> None:
         import keras
 
         try:
@@ -40,7 +46,7 @@ class _Dtype:
         self.is_floating = self.name.startswith(("float", "bfloat"))
 
 
-def check_image_spec(shape, dtype, image_shape) -> None:
+def check_image_spec(shape: Shape | None, dtype: Any, image_shape: Shape) -> None:
     """Checks the static shape and dtype of a batch of images."""
     shape = _shape_tuple(shape)
     image_shape = tuple(image_shape)
@@ -80,7 +86,7 @@ def check_image_spec(shape, dtype, image_shape) -> None:
         raise ValueError(f"Expected float images scaled to [-1, 1]; got dtype {dtype.name}.")
 
 
-def check_image_values(images) -> None:
+def check_image_values(images: Tensor) -> None:
     """Checks that concrete image values lie in [-1, 1]."""
     images = np.asarray(images)
     if images.size == 0:
@@ -96,7 +102,7 @@ def check_image_values(images) -> None:
         )
 
 
-def check_label_presence(has_labels: bool, num_classes, variant: str) -> None:
+def check_label_presence(has_labels: bool, num_classes: int | None, variant: str) -> None:
     """Conditional models need labels; unconditional ones must not get them."""
     if num_classes is not None and not has_labels:
         raise ValueError(
@@ -112,7 +118,7 @@ def check_label_presence(has_labels: bool, num_classes, variant: str) -> None:
         )
 
 
-def check_label_spec(shape, dtype, num_classes) -> None:
+def check_label_spec(shape: Shape | None, dtype: Any, num_classes: int) -> None:
     """Checks the static shape and dtype of a batch of labels."""
     shape = _shape_tuple(shape)
     dtype = _Dtype(dtype)
@@ -129,7 +135,7 @@ def check_label_spec(shape, dtype, num_classes) -> None:
         )
 
 
-def check_label_values(labels, num_classes) -> None:
+def check_label_values(labels: Tensor, num_classes: int) -> None:
     """Checks that concrete labels lie in [0, num_classes)."""
     labels = np.asarray(labels)
     if labels.size == 0:
@@ -142,12 +148,12 @@ def check_label_values(labels, num_classes) -> None:
         )
 
 
-def check_batch_sizes(n_images, n_labels) -> None:
+def check_batch_sizes(n_images: int | None, n_labels: int | None) -> None:
     if n_images is not None and n_labels is not None and n_images != n_labels:
         raise ValueError(f"Got {n_images} images but {n_labels} labels; give one label per image.")
 
 
-def _split_element(element):
+def _split_element(element: Any) -> tuple[Any, Any]:
     """(images, labels) from a dataset element or a fit `(x, y)` pair."""
     if isinstance(element, dict):
         raise ValueError(
@@ -172,7 +178,7 @@ def _split_element(element):
     return element, None
 
 
-def check_fit_data(model, x, y) -> None:
+def check_fit_data(model: keras.Model, x: Any, y: Any) -> None:
     """Validates `fit(x, y)` inputs of the common kinds before training starts."""
     variant = model.variant_name
     tf = sys.modules.get("tensorflow")  # a tf.data input means TensorFlow is loaded
@@ -217,7 +223,7 @@ def check_fit_data(model, x, y) -> None:
         check_label_values(y, model.num_classes)
 
 
-def is_array(x) -> bool:
+def is_array(x: object) -> bool:
     """Whether `x` is an in-memory array: NumPy, or a tensor of TensorFlow or
     of the Keras backend (JAX, PyTorch)."""
     import keras
@@ -225,7 +231,7 @@ def is_array(x) -> bool:
     return isinstance(x, np.ndarray) or _is_tf_tensor(x) or keras.ops.is_tensor(x)
 
 
-def _is_tf_tensor(x) -> bool:
+def _is_tf_tensor(x: object) -> bool:
     # Without importing TensorFlow: a JAX or PyTorch user may not load it at all.
     tf = sys.modules.get("tensorflow")
     return tf is not None and tf.is_tensor(x)

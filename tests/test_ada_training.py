@@ -129,7 +129,12 @@ def test_fit_adapts_logs_and_round_trips_p(tmp_path):
     )
     assert style.ada.pipeline == "bgc" and style.ada.target == 0.6
     plain = kerasgan.create(
-        "stylegan2", image_shape=SMALL, base_filters=4, max_filters=8, w_dim=8, mapping_layers=1,
+        "stylegan2",
+        image_shape=SMALL,
+        base_filters=4,
+        max_filters=8,
+        w_dim=8,
+        mapping_layers=1,
         ada=None,
     )
     assert kerasgan.get("stylegan2").from_config(plain.get_config()).ada is None

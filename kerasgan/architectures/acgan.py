@@ -6,9 +6,12 @@ GANs", ICML 2017, arXiv:1610.09585.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import layers
 
+from kerasgan._typing import Shape, Tensor
 from kerasgan.architectures.dcgan import (
     downsampling_stack,
     num_upsamplings,
@@ -41,7 +44,7 @@ class AuxiliaryClassifierDiscriminator(keras.Model):
         >>> source, classes = d([images, labels], return_class_logits=True)
     """
 
-    def __init__(self, network: keras.Model, **kwargs):
+    def __init__(self, network: keras.Model, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         outputs = getattr(network, "outputs", None)
         if outputs is None or len(outputs) != 2 or tuple(outputs[0].shape[1:]) != (1,):
@@ -57,42 +60,44 @@ class AuxiliaryClassifierDiscriminator(keras.Model):
 
     # The wrapped network's interface, as seen through the source head.
     @property
-    def inputs(self):
+    def inputs(self) -> list[Tensor]:
         return self.network.inputs
 
     @property
-    def input_shape(self):
+    def input_shape(self) -> Any:
         return self.network.input_shape
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> tuple[int | None, ...]:
         return tuple(self.network.outputs[0].shape)
 
-    def call(self, inputs, training=None, return_class_logits=False):
+    def call(
+        self, inputs: list[Tensor], training: bool | None = None, return_class_logits: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
         source, class_logits = self.network(inputs, training=training)
         if return_class_logits:
             return source, class_logits
         return source
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["network"] = keras.saving.serialize_keras_object(self.network)
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> AuxiliaryClassifierDiscriminator:
         config = dict(config)
         config["network"] = keras.saving.deserialize_keras_object(config["network"])
         return cls(**config)
 
 
 def acgan_discriminator(
-    image_shape,
+    image_shape: Shape,
     num_classes: int,
     base_filters: int = 64,
     batch_norm: bool = True,
     negative_slope: float = 0.2,
-    kernel_initializer="glorot_uniform",
+    kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
     name: str = "discriminator",
 ) -> AuxiliaryClassifierDiscriminator:
     """A DCGAN discriminator trunk with a source head and a class head.

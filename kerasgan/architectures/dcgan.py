@@ -18,13 +18,15 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kerasgan._typing import Shape, Tensor
+
 __all__ = ["dcgan_discriminator", "dcgan_generator", "num_upsamplings"]
 
 MIN_SIDE = 4
 MIN_IMAGE_SIDE = 16
 
 
-def validate_image_shape(image_shape) -> tuple[int, int, int]:
+def validate_image_shape(image_shape: Shape) -> tuple[int, int, int]:
     """Checks an `(height, width, channels)` tuple and returns it as ints."""
     try:
         image_shape = tuple(int(d) for d in image_shape)
@@ -44,7 +46,7 @@ def validate_image_shape(image_shape) -> tuple[int, int, int]:
     return image_shape
 
 
-def validate_square_power_of_two(image_shape, networks: str) -> tuple[int, int, int]:
+def validate_square_power_of_two(image_shape: Shape, networks: str) -> tuple[int, int, int]:
     """`(h, w, c)` for square images whose side is a power of two (and at least
     the default networks' minimum), else a `ValueError` naming `networks`."""
     h, w, c = validate_image_shape(image_shape)
@@ -57,7 +59,7 @@ def validate_square_power_of_two(image_shape, networks: str) -> tuple[int, int, 
     return h, w, c
 
 
-def num_upsamplings(image_shape) -> int:
+def num_upsamplings(image_shape: Shape) -> int:
     """How many stride-2 stages the default networks use for `image_shape`."""
     h, w, _ = validate_image_shape(image_shape)
     k = 0
@@ -73,12 +75,12 @@ def num_upsamplings(image_shape) -> int:
 
 
 def dcgan_generator(
-    image_shape,
+    image_shape: Shape,
     latent_dim: int = 128,
     num_classes: int | None = None,
     base_filters: int = 64,
     embedding_dim: int = 50,
-    kernel_initializer="glorot_uniform",
+    kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
     name: str = "generator",
 ) -> keras.Model:
     """Builds a DCGAN generator: `z -> Dense -> [ConvT(4, s2) BN ReLU] x k -> tanh`.
@@ -149,7 +151,14 @@ def dcgan_generator(
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)
 
 
-def downsampling_stack(x, k, base_filters, batch_norm, negative_slope, kernel_initializer):
+def downsampling_stack(
+    x: Tensor,
+    k: int,
+    base_filters: int,
+    batch_norm: bool,
+    negative_slope: float,
+    kernel_initializer: str | keras.initializers.Initializer,
+) -> Tensor:
     """The DCGAN discriminator body: `k` stride-2 4x4 convolutions `down1..k`
     doubling from `base_filters`, batch norm after all but the first (when
     `batch_norm`), LeakyReLU. Shared by the DCGAN and AC-GAN discriminators."""
@@ -170,12 +179,12 @@ def downsampling_stack(x, k, base_filters, batch_norm, negative_slope, kernel_in
 
 
 def dcgan_discriminator(
-    image_shape,
+    image_shape: Shape,
     num_classes: int | None = None,
     base_filters: int = 64,
     batch_norm: bool = True,
     negative_slope: float = 0.2,
-    kernel_initializer="glorot_uniform",
+    kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
     name: str = "discriminator",
 ) -> keras.Model:
     """Builds a DCGAN discriminator: `[Conv(4, s2) (BN) LeakyReLU] x k -> Dense(1)`.

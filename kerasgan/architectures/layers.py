@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import layers, ops
+
+from kerasgan._typing import Shape, Tensor
 
 __all__ = ["ConditionalBatchNormalization", "GlobalSumPooling2D"]
 
@@ -29,7 +34,9 @@ class ConditionalBatchNormalization(layers.Layer):
         >>> h = ConditionalBatchNormalization(10)([h, labels])  # labels: (B, 1) int
     """
 
-    def __init__(self, num_classes: int, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs):
+    def __init__(
+        self, num_classes: int, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
         self.momentum = float(momentum)
@@ -37,10 +44,11 @@ class ConditionalBatchNormalization(layers.Layer):
         self.norm = layers.BatchNormalization(
             momentum=momentum, epsilon=epsilon, center=False, scale=False, name="norm"
         )
-        self.gamma = None
-        self.beta = None
+        # the per-class tables, made by build() once the channels are known
+        self.gamma: layers.Embedding | None = None
+        self.beta: layers.Embedding | None = None
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[Shape]) -> None:
         x_shape = tuple(input_shape[0])
         channels = x_shape[-1]
         self.norm.build(x_shape)
@@ -53,7 +61,8 @@ class ConditionalBatchNormalization(layers.Layer):
         self.gamma.build((None,))
         self.beta.build((None,))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Sequence[Tensor], training: bool | None = None) -> Tensor:
+        assert self.gamma is not None and self.beta is not None  # made by build()
         x, labels = inputs
         x_hat = self.norm(x, training=training)
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
@@ -62,10 +71,10 @@ class ConditionalBatchNormalization(layers.Layer):
         beta = ops.reshape(ops.cast(self.beta(labels), x_hat.dtype), shape)
         return x_hat * gamma + beta
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[Shape]) -> tuple[int | None, ...]:
         return tuple(input_shape[0])
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(num_classes=self.num_classes, momentum=self.momentum, epsilon=self.epsilon)
         return config
@@ -79,8 +88,8 @@ class GlobalSumPooling2D(layers.Layer):
     2018), where the sum (not the mean) feeds the last linear layer.
     """
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return ops.sum(inputs, axis=(1, 2))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, int | None]:
         return (input_shape[0], input_shape[-1])

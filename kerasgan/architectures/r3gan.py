@@ -27,10 +27,12 @@ generator (the paper's has no activation: `output_activation=None`).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import keras
 from keras import layers, ops
 
+from kerasgan._typing import Shape, Tensor
 from kerasgan.architectures.dcgan import validate_image_shape, validate_square_power_of_two
 
 __all__ = [
@@ -54,11 +56,11 @@ class GenerativeBasis(layers.Layer):
         channels: channels of the 4x4 output.
     """
 
-    def __init__(self, channels: int, **kwargs):
+    def __init__(self, channels: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.channels = int(channels)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.basis = self.add_weight(
             shape=(4, 4, self.channels),
             initializer=keras.initializers.RandomNormal(0.0, 1.0),
@@ -70,7 +72,7 @@ class GenerativeBasis(layers.Layer):
             name="kernel",
         )
 
-    def call(self, z):
+    def call(self, z: Tensor) -> Tensor:
         # In float32 (the variable dtype) even under a bfloat16 policy, where
         # TensorFlow's XLA rejects this broadcast product's gradient for mixed
         # operand types; the layer is tiny. The output has the compute dtype.
@@ -79,14 +81,16 @@ class GenerativeBasis(layers.Layer):
         out = ops.cast(self.basis, dtype)[None] * scale[:, None, None, :]
         return ops.cast(out, self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, int, int, int]:
         return (input_shape[0], 4, 4, self.channels)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "channels": self.channels}
 
 
-def r3gan_widths(image_shape, base_filters=32, max_filters=256) -> tuple:
+def r3gan_widths(
+    image_shape: Shape, base_filters: int = 32, max_filters: int = 256
+) -> tuple[int, ...]:
     """Stage widths from 4x4 up to the image size: `base_filters` at the
     image size, doubling per halving of the resolution, at most
     `max_filters`."""
@@ -95,17 +99,19 @@ def r3gan_widths(image_shape, base_filters=32, max_filters=256) -> tuple:
     return tuple(min(base_filters * 2 ** (stages - 1 - i), max_filters) for i in range(stages))
 
 
-def check_image_shape(image_shape) -> tuple:
+def check_image_shape(image_shape: Shape) -> tuple[int, int, int]:
     """`(h, w, c)` for square images whose side is a power of two >= 16, else
     a `ValueError` saying so."""
     return validate_square_power_of_two(image_shape, "R3GAN's")
 
 
-def _scaled_he(scale):
+def _scaled_he(scale: float) -> keras.initializers.Initializer:
     return keras.initializers.VarianceScaling(2.0 * scale * scale, "fan_in", "truncated_normal")
 
 
-def residual_block(x, channels, expansion, group_size, scale, name):
+def residual_block(
+    x: Tensor, channels: int, expansion: int, group_size: int, scale: float, name: str
+) -> Tensor:
     """`x + conv1x1(act(grouped_conv3x3(act(conv1x1(x)))))`, the last
     convolution zero-initialized, the others He-normal times `scale`."""
     hidden = channels * expansion
@@ -131,23 +137,23 @@ def residual_block(x, channels, expansion, group_size, scale, name):
     return layers.Add(name=f"{name}_add")([x, h])
 
 
-def _fixup_scale(num_blocks, convs_per_block=3):
+def _fixup_scale(num_blocks: int, convs_per_block: int = 3) -> float:
     return num_blocks ** (-1.0 / (2 * (convs_per_block - 1)))
 
 
 def r3gan_generator(
-    image_shape,
-    latent_dim=128,
-    num_classes=None,
-    base_filters=32,
-    max_filters=256,
-    blocks_per_stage=2,
-    expansion=2,
-    group_size=16,
-    embedding_dim=None,
-    output_activation="tanh",
-    name="r3gan_generator",
-):
+    image_shape: Shape,
+    latent_dim: int = 128,
+    num_classes: int | None = None,
+    base_filters: int = 32,
+    max_filters: int = 256,
+    blocks_per_stage: int = 2,
+    expansion: int = 2,
+    group_size: int = 16,
+    embedding_dim: int | None = None,
+    output_activation: str | None = "tanh",
+    name: str = "r3gan_generator",
+) -> keras.Model:
     """R3GAN's generator: `z` (and optionally an integer label) to images.
 
     Args:
@@ -196,15 +202,15 @@ def r3gan_generator(
 
 
 def r3gan_discriminator(
-    image_shape,
-    num_classes=None,
-    base_filters=32,
-    max_filters=256,
-    blocks_per_stage=2,
-    expansion=2,
-    group_size=16,
-    name="r3gan_discriminator",
-):
+    image_shape: Shape,
+    num_classes: int | None = None,
+    base_filters: int = 32,
+    max_filters: int = 256,
+    blocks_per_stage: int = 2,
+    expansion: int = 2,
+    group_size: int = 16,
+    name: str = "r3gan_discriminator",
+) -> keras.Model:
     """R3GAN's discriminator: images (and optionally labels) to one logit.
 
     The mirror of `r3gan_generator`: a 1x1 convolution from the image, stages

@@ -34,6 +34,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kerasgan._typing import Shape, Tensor
 from kerasgan.architectures.dcgan import dcgan_generator, num_upsamplings, validate_image_shape
 from kerasgan.architectures.layers import ConditionalBatchNormalization, GlobalSumPooling2D
 
@@ -52,7 +53,7 @@ __all__ = [
 ARCHITECTURES = ("dcgan", "resnet")
 
 
-def check_architecture(architecture) -> str:
+def check_architecture(architecture: str) -> str:
     """Returns `architecture` if it names a known family, else raises."""
     if architecture not in ARCHITECTURES:
         raise ValueError(
@@ -72,7 +73,13 @@ def _labels_input(num_classes):
     return None if num_classes is None else keras.Input((1,), dtype="int32", name="labels")
 
 
-def projection_logit(features, labels, num_classes, power_iterations=1, use_bias=True):
+def projection_logit(
+    features: Tensor,
+    labels: Tensor | None,
+    num_classes: int | None,
+    power_iterations: int = 1,
+    use_bias: bool = True,
+) -> Tensor:
     """The projection head: `psi(phi) + <embed(y), phi>` (Miyato & Koyama 2018, eq. 3).
 
     `psi` is a spectrally normalized `Dense(1)` named `"psi"`. `embed(y)` is
@@ -98,7 +105,7 @@ def projection_logit(features, labels, num_classes, power_iterations=1, use_bias
 
 # ----------------------------------------------------------------- "dcgan"
 def sn_dcgan_discriminator(
-    image_shape,
+    image_shape: Shape,
     num_classes: int | None = None,
     base_filters: int = 64,
     negative_slope: float = 0.1,
@@ -138,7 +145,7 @@ def sn_dcgan_discriminator(
 
 
 def cbn_dcgan_generator(
-    image_shape,
+    image_shape: Shape,
     latent_dim: int = 128,
     num_classes: int = 10,
     base_filters: int = 64,
@@ -203,7 +210,7 @@ def _generator_block(x, labels, num_classes, filters, name):
 
 
 def resnet_generator(
-    image_shape,
+    image_shape: Shape,
     latent_dim: int = 128,
     num_classes: int | None = None,
     base_filters: int = 128,
@@ -262,7 +269,7 @@ def _discriminator_block(x, filters, downsample, first, power_iterations, name):
 
 
 def resnet_discriminator(
-    image_shape,
+    image_shape: Shape,
     num_classes: int | None = None,
     base_filters: int = 128,
     power_iterations: int = 1,
@@ -295,7 +302,7 @@ def resnet_discriminator(
 
 # --------------------------------------------------------------- dispatch
 def sngan_generator(
-    image_shape,
+    image_shape: Shape,
     latent_dim: int = 128,
     num_classes: int | None = None,
     base_filters: int = 64,
@@ -312,7 +319,7 @@ def sngan_generator(
 
 
 def sngan_discriminator(
-    image_shape,
+    image_shape: Shape,
     num_classes: int | None = None,
     base_filters: int = 64,
     architecture: str = "dcgan",

@@ -30,11 +30,14 @@ papers' non-fused form; the same function).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 from keras import layers, ops
 
+from kerasgan._typing import Shape, Tensor
 from kerasgan.architectures.dcgan import validate_square_power_of_two
 
 __all__ = [
@@ -58,11 +61,11 @@ NEGATIVE_SLOPE = 0.2
 ACTIVATION_GAIN = math.sqrt(2.0)
 
 
-def _lrelu(x):
+def _lrelu(x: Tensor) -> Tensor:
     return ops.leaky_relu(x, NEGATIVE_SLOPE) * ACTIVATION_GAIN
 
 
-def _activate(x, activation):
+def _activate(x: Tensor, activation: str | None) -> Tensor:
     if activation is None or activation == "linear":
         return x
     if activation == "lrelu":
@@ -70,7 +73,7 @@ def _activate(x, activation):
     raise ValueError(f"activation must be None or 'lrelu'; got {activation!r}.")
 
 
-def upsample_2x(x):
+def upsample_2x(x: Tensor) -> Tensor:
     """2x bilinear upsampling of `(batch, h, w, c)` images (half-pixel
     centres, edges clamped): the same numbers as
     `keras.ops.image.resize(x, (2h, 2w), "bilinear")`, from slices and sums
@@ -99,13 +102,15 @@ def upsample_2x(x):
     return along(along(x, 1), 2)
 
 
-def check_image_shape(image_shape) -> tuple:
+def check_image_shape(image_shape: Shape) -> tuple[int, int, int]:
     """`(h, w, c)` for square images whose side is a power of two >= 16, else
     a `ValueError` saying so."""
     return validate_square_power_of_two(image_shape, "StyleGAN2's")
 
 
-def stylegan2_channels(resolution, channel_base=32768, channel_max=512) -> dict:
+def stylegan2_channels(
+    resolution: int, channel_base: int = 32768, channel_max: int = 512
+) -> dict[int, int]:
     """Feature maps per resolution: `min(channel_base // res, channel_max)`,
     for res = 4, 8, ..., `resolution` (the papers' rule)."""
     out = {}
@@ -131,7 +136,14 @@ class EqualizedDense(layers.Layer):
         activation: None or "lrelu" (`leaky_relu(x, 0.2) * sqrt(2)`).
     """
 
-    def __init__(self, units, lr_multiplier=1.0, bias_init=0.0, activation=None, **kwargs):
+    def __init__(
+        self,
+        units: int,
+        lr_multiplier: float = 1.0,
+        bias_init: float = 0.0,
+        activation: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
         self.lr_multiplier = float(lr_multiplier)
@@ -139,7 +151,7 @@ class EqualizedDense(layers.Layer):
         self.activation = activation
         _activate(0.0, activation)  # validates
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         fan_in = int(input_shape[-1])
         self.kernel = self.add_weight(
             shape=(fan_in, self.units),
@@ -153,14 +165,14 @@ class EqualizedDense(layers.Layer):
         )
         self.weight_gain = self.lr_multiplier / math.sqrt(fan_in)
 
-    def call(self, x):
+    def call(self, x: Tensor) -> Tensor:
         y = ops.matmul(x, self.kernel * self.weight_gain) + self.bias * self.lr_multiplier
         return _activate(y, self.activation)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "units": self.units,
@@ -187,14 +199,14 @@ class EqualizedConv2D(layers.Layer):
 
     def __init__(
         self,
-        filters,
-        kernel_size,
-        use_bias=True,
-        activation=None,
-        downsample=False,
-        gain=1.0,
-        **kwargs,
-    ):
+        filters: int,
+        kernel_size: int,
+        use_bias: bool = True,
+        activation: str | None = None,
+        downsample: bool = False,
+        gain: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
@@ -204,7 +216,7 @@ class EqualizedConv2D(layers.Layer):
         self.gain = float(gain)
         _activate(0.0, activation)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         fan_in = self.kernel_size**2 * int(input_shape[-1])
         self.kernel = self.add_weight(
             shape=(self.kernel_size, self.kernel_size, int(input_shape[-1]), self.filters),
@@ -218,7 +230,7 @@ class EqualizedConv2D(layers.Layer):
         )
         self.weight_gain = 1.0 / math.sqrt(fan_in)
 
-    def call(self, x):
+    def call(self, x: Tensor) -> Tensor:
         y = ops.conv(x, self.kernel * self.weight_gain, padding="same")
         if self.downsample:
             y = ops.average_pool(y, 2, 2, padding="valid")
@@ -227,13 +239,13 @@ class EqualizedConv2D(layers.Layer):
         y = _activate(y, self.activation)
         return y * self.gain if self.gain != 1.0 else y
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, ...]:
         b, h, w, _ = input_shape
         if self.downsample:
             h, w = (None if h is None else h // 2), (None if w is None else w // 2)
         return (b, h, w, self.filters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -249,7 +261,7 @@ class EqualizedConv2D(layers.Layer):
 class NormalizeLatent(layers.Layer):
     """`z / sqrt(mean(z^2) + 1e-8)` over the last axis (the mapping network's input)."""
 
-    def call(self, z):
+    def call(self, z: Tensor) -> Tensor:
         return z * ops.rsqrt(ops.mean(ops.square(z), axis=-1, keepdims=True) + 1e-8)
 
 
@@ -273,14 +285,21 @@ class ModulatedConv2D(layers.Layer):
         upsample: 2x bilinear upsampling of `x` first.
     """
 
-    def __init__(self, filters, kernel_size, demodulate=True, upsample=False, **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        demodulate: bool = True,
+        upsample: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.demodulate = bool(demodulate)
         self.upsample = bool(upsample)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[Shape]) -> None:
         x_shape, w_shape = input_shape
         channels = int(x_shape[-1])
         self.affine = EqualizedDense(channels, bias_init=1.0, name="affine")
@@ -292,11 +311,11 @@ class ModulatedConv2D(layers.Layer):
         )
         self.weight_gain = 1.0 / math.sqrt(self.kernel_size**2 * channels)
 
-    def styles(self, w):
+    def styles(self, w: Tensor) -> Tensor:
         """The per-input-channel styles `A(w)`, shape `(batch, in_channels)`."""
         return self.affine(w)
 
-    def call(self, inputs):
+    def call(self, inputs: Sequence[Tensor]) -> Tensor:
         x, w = inputs
         s = ops.cast(self.styles(w), x.dtype)
         if self.upsample:
@@ -308,13 +327,13 @@ class ModulatedConv2D(layers.Layer):
             y = y * ops.rsqrt(norms + 1e-8)[:, None, None, :]
         return y
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[Shape]) -> tuple[int | None, ...]:
         b, h, w, _ = input_shape[0]
         if self.upsample:
             h, w = (None if h is None else 2 * h), (None if w is None else 2 * w)
         return (b, h, w, self.filters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -334,13 +353,15 @@ class SynthesisLayer(layers.Layer):
     once at build), so inference is deterministic.
     """
 
-    def __init__(self, filters, resolution, upsample=False, **kwargs):
+    def __init__(
+        self, filters: int, resolution: int, upsample: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.resolution = int(resolution)
         self.upsample = bool(upsample)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[Shape]) -> None:
         self.conv = ModulatedConv2D(self.filters, 3, upsample=self.upsample, name="conv")
         self.conv.build(input_shape)
         self.noise_strength = self.add_weight(shape=(), initializer="zeros", name="noise_strength")
@@ -352,7 +373,7 @@ class SynthesisLayer(layers.Layer):
             name="noise_const",
         )
 
-    def call(self, inputs, noise=None):
+    def call(self, inputs: Sequence[Tensor], noise: Tensor | None = None) -> Tensor:
         x, w = inputs
         y = self.conv([x, w])
         if noise is None:
@@ -360,10 +381,10 @@ class SynthesisLayer(layers.Layer):
         y = y + ops.cast(noise, y.dtype) * self.noise_strength
         return _lrelu(y + self.bias)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[Shape]) -> tuple[int | None, ...]:
         return (input_shape[0][0], self.resolution, self.resolution, self.filters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -376,22 +397,22 @@ class SynthesisLayer(layers.Layer):
 class ToRGB(layers.Layer):
     """Modulated 1x1 convolution to image channels, no demodulation, plus a bias."""
 
-    def __init__(self, channels, **kwargs):
+    def __init__(self, channels: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.channels = int(channels)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[Shape]) -> None:
         self.conv = ModulatedConv2D(self.channels, 1, demodulate=False, name="conv")
         self.conv.build(input_shape)
         self.bias = self.add_weight(shape=(self.channels,), initializer="zeros", name="bias")
 
-    def call(self, inputs):
+    def call(self, inputs: Sequence[Tensor]) -> Tensor:
         return self.conv(inputs) + self.bias
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[Shape]) -> tuple[int | None, ...]:
         return tuple(input_shape[0][:3]) + (self.channels,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "channels": self.channels}
 
 
@@ -400,25 +421,25 @@ class ConstantInput(layers.Layer):
     """The synthesis network's learned `(4, 4, channels)` input, one copy per
     row of the `w` it is called on."""
 
-    def __init__(self, channels, **kwargs):
+    def __init__(self, channels: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.channels = int(channels)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.const = self.add_weight(
             shape=(4, 4, self.channels),
             initializer=keras.initializers.RandomNormal(0.0, 1.0),
             name="const",
         )
 
-    def call(self, w):
+    def call(self, w: Tensor) -> Tensor:
         batch = ops.shape(w)[0]
         return ops.broadcast_to(self.const[None], (batch, 4, 4, self.channels))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, ...]:
         return (input_shape[0], 4, 4, self.channels)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "channels": self.channels}
 
 
@@ -435,17 +456,17 @@ class MinibatchStdDev(layers.Layer):
     discriminator that sees how varied the batch is can catch mode collapse.
     """
 
-    def __init__(self, group_size=4, num_channels=1, **kwargs):
+    def __init__(self, group_size: int = 4, num_channels: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.group_size = int(group_size)
         self.num_channels = int(num_channels)
 
-    def _group(self, batch):
+    def _group(self, batch: int | None) -> int:
         if batch is None:
             return self.group_size
         return max(g for g in range(1, min(self.group_size, batch) + 1) if batch % g == 0)
 
-    def call(self, x):
+    def call(self, x: Tensor) -> Tensor:
         _, h, w, c = x.shape
         g = self._group(x.shape[0])
         f = self.num_channels
@@ -457,10 +478,10 @@ class MinibatchStdDev(layers.Layer):
         y = ops.broadcast_to(ops.cast(y, x.dtype)[:, None, None, :], (ops.shape(x)[0], h, w, f))
         return ops.concatenate([x, y], axis=-1)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, ...]:
         return tuple(input_shape[:3]) + (input_shape[3] + self.num_channels,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "group_size": self.group_size,
@@ -494,17 +515,17 @@ class StyleGAN2Generator(keras.Model):
 
     def __init__(
         self,
-        image_shape,
-        latent_dim=512,
-        w_dim=512,
-        mapping_layers=8,
-        mapping_lr_multiplier=0.01,
-        channel_base=32768,
-        channel_max=512,
-        w_avg_beta=0.995,
-        output_activation="tanh",
-        **kwargs,
-    ):
+        image_shape: Shape,
+        latent_dim: int = 512,
+        w_dim: int = 512,
+        mapping_layers: int = 8,
+        mapping_lr_multiplier: float = 0.01,
+        channel_base: int = 32768,
+        channel_max: int = 512,
+        w_avg_beta: float = 0.995,
+        output_activation: str | None = "tanh",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         res, _, channels = check_image_shape(image_shape)
         self.image_shape = (res, res, channels)
@@ -546,7 +567,7 @@ class StyleGAN2Generator(keras.Model):
         )
         self.build()  # every weight exists from the start (clones, EMA copies, loading)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Shape | None = None) -> None:
         w_shape = (None, self.w_dim)
         x = (None, self.latent_dim)
         self.normalize.build(x)
@@ -565,35 +586,37 @@ class StyleGAN2Generator(keras.Model):
         self.built = True
 
     # -- mapping
-    def mapping(self, z, training=False):
+    def mapping(self, z: Tensor, training: bool = False) -> Tensor:
         """`z -> w`, shape `(batch, w_dim)`."""
         w = self.normalize(ops.cast(z, "float32"))
         for layer in self.fc:
             w = layer(w)
         return w
 
-    def update_w_avg(self, w):
+    def update_w_avg(self, w: Tensor) -> None:
         """Moves `w_avg` towards the batch mean of `w` (call while training)."""
         mean = ops.mean(ops.cast(ops.stop_gradient(w), "float32"), axis=0)
         self.w_avg.assign(mean + self.w_avg_beta * (self.w_avg - mean))
 
-    def truncate(self, w, truncation_psi):
+    def truncate(self, w: Tensor, truncation_psi: float) -> Tensor:
         """`w_avg + psi * (w - w_avg)`."""
         if truncation_psi == 1:
             return w
         avg = ops.cast(self.w_avg, w.dtype)
         return avg + truncation_psi * (w - avg)
 
-    def broadcast(self, w):
+    def broadcast(self, w: Tensor) -> Tensor:
         """`(batch, w_dim) -> (batch, num_ws, w_dim)`: the same `w` for every layer."""
         return ops.broadcast_to(w[:, None, :], (ops.shape(w)[0], self.num_ws, w.shape[-1]))
 
     # -- synthesis
-    def noise_shapes(self, batch_size) -> list:
+    def noise_shapes(self, batch_size: int | Tensor) -> list[tuple[Any, int, int, int]]:
         """Shapes of the per-layer noise inputs, in layer order."""
         return [(batch_size, c.resolution, c.resolution, 1) for c in self.convs]
 
-    def synthesize(self, ws, noises=None, training=False):
+    def synthesize(
+        self, ws: Tensor, noises: Sequence[Tensor | None] | None = None, training: bool = False
+    ) -> Tensor:
         """`(batch, num_ws, w_dim)` styles -> images. Without `noises` the
         layers use their constant noise buffers."""
         noises = [None] * len(self.convs) if noises is None else list(noises)
@@ -615,22 +638,22 @@ class StyleGAN2Generator(keras.Model):
             image = ops.tanh(image)
         return image
 
-    def call(self, z, truncation_psi=1.0, training=False):
+    def call(self, z: Tensor, truncation_psi: float = 1.0, training: bool = False) -> Tensor:
         w = self.truncate(self.mapping(z), truncation_psi)
         return self.synthesize(self.broadcast(w))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, ...]:
         return (input_shape[0],) + self.image_shape
 
     @property
-    def input_shape(self):
+    def input_shape(self) -> tuple[None, int]:
         return (None, self.latent_dim)
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> tuple[int | None, ...]:
         return (None,) + self.image_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "image_shape": list(self.image_shape),
@@ -645,19 +668,19 @@ class StyleGAN2Generator(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> StyleGAN2Generator:
         return cls(**config)
 
 
 # -------------------------------------------------------------- discriminator
 def stylegan2_discriminator(
-    image_shape,
-    channel_base=32768,
-    channel_max=512,
-    mbstd_group_size=4,
-    mbstd_num_channels=1,
-    name="stylegan2_discriminator",
-):
+    image_shape: Shape,
+    channel_base: int = 32768,
+    channel_max: int = 512,
+    mbstd_group_size: int = 4,
+    mbstd_num_channels: int = 1,
+    name: str = "stylegan2_discriminator",
+) -> keras.Model:
     """StyleGAN2's residual discriminator: images to one logit (float32).
 
     `FromRGB` (1x1, leaky ReLU) at the image size; per resolution down to

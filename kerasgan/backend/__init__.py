@@ -23,25 +23,25 @@ differs between backends, with the same names:
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import keras
 
+from kerasgan._typing import Tensor
 from kerasgan.backend import _common  # noqa: E402
 
 NAME = keras.backend.backend()
 SUPPORTED = ("tensorflow", "jax", "torch")
 
-if NAME == "tensorflow":
-    from kerasgan.backend import tensorflow as _impl
-elif NAME == "jax":
-    from kerasgan.backend import jax as _impl
-elif NAME == "torch":
-    from kerasgan.backend import torch as _impl
-else:  # pragma: no cover - numpy / openvino backends cannot train
+if NAME not in SUPPORTED:  # pragma: no cover - numpy / openvino backends cannot train
     raise ImportError(
         f"kerasgan trains on the TensorFlow, JAX and PyTorch backends of Keras 3; got "
         f"KERAS_BACKEND={NAME!r}, which cannot compute gradients. Set KERAS_BACKEND to "
         "'tensorflow', 'jax' or 'torch'."
     )
+# kerasgan.backend.tensorflow, .jax or .torch: the same names in each
+_impl = importlib.import_module(f"kerasgan.backend.{NAME}")
 
 Trainer = _impl.Trainer
 minimize = _impl.minimize
@@ -87,12 +87,14 @@ class OptimizerPair:
     It is not saved: the two optimizers are (`d_optimizer`, `g_optimizer`).
     """
 
-    def __init__(self, d_optimizer, g_optimizer):
+    def __init__(
+        self, d_optimizer: keras.optimizers.Optimizer, g_optimizer: keras.optimizers.Optimizer
+    ) -> None:
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
 
     @property
-    def variables(self):
+    def variables(self) -> list[keras.Variable]:
         return list(self.d_optimizer.variables) + list(self.g_optimizer.variables)
 
     @property
@@ -100,32 +102,33 @@ class OptimizerPair:
         return self.d_optimizer.built and self.g_optimizer.built
 
     @property
-    def iterations(self):
+    def iterations(self) -> keras.Variable:
         return self.g_optimizer.iterations
 
-    def build(self, variables=None) -> None:  # Keras calls it with the model's variables
+    # Keras calls it with the model's variables
+    def build(self, variables: list[keras.Variable] | None = None) -> None:
         """Nothing to do: `GANModel.build_optimizers` builds both for their networks."""
 
     @property
-    def learning_rate(self):
+    def learning_rate(self) -> Tensor:
         return self.d_optimizer.learning_rate
 
     @learning_rate.setter
-    def learning_rate(self, value):
+    def learning_rate(self, value: Tensor) -> None:
         old = float(keras.ops.convert_to_numpy(self.d_optimizer.learning_rate))
         g_old = float(keras.ops.convert_to_numpy(self.g_optimizer.learning_rate))
         new = float(keras.ops.convert_to_numpy(value))
         self.d_optimizer.learning_rate = new
         self.g_optimizer.learning_rate = g_old * (new / old) if old else new
 
-    def scale_loss(self, loss):  # pragma: no cover - GANModel scales per optimizer
+    def scale_loss(self, loss: Tensor) -> Tensor:  # pragma: no cover - scaled per optimizer
         return loss
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"OptimizerPair(d={self.d_optimizer.name!r}, g={self.g_optimizer.name!r})"
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """Backend-specific helpers (e.g. TensorFlow's `xla_is_faster`)."""
     try:
         return getattr(_impl, name)

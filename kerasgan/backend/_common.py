@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+
+from kerasgan._typing import Tensor
 
 
-def cpu_flags() -> frozenset:
+def cpu_flags() -> frozenset[str]:
     """The host CPU's feature flags (`/proc/cpuinfo`; empty where unreadable)."""
     try:
         with open("/proc/cpuinfo") as f:
@@ -19,15 +24,15 @@ def cpu_flags() -> frozenset:
 
 class StatefulTrainer:
     """Keras' stateful step signatures (TensorFlow, PyTorch), onto the model's
-    neutral steps."""
+    neutral steps. A mixin of `GANModel` (a `keras.Model`)."""
 
-    def train_step(self, data):
+    def train_step(self: keras.Model, data: Any) -> dict[str, Tensor]:
         return self._train_step(data)
 
-    def test_step(self, data):
+    def test_step(self: keras.Model, data: Any) -> dict[str, Tensor]:
         return self._test_step(data)
 
-    def predict_step(self, data):
+    def predict_step(self: keras.Model, data: Any) -> Any:
         return self._predict_step(data)
 
 
@@ -38,28 +43,40 @@ def num_replicas() -> int:
     return 1
 
 
-def replica_rows(draw: Callable, batch_size):
+def replica_rows(draw: Callable[[Any], Tensor], batch_size: int | Tensor) -> Tensor:
     """`draw(batch_size)`: the step computes the whole batch."""
     return draw(batch_size)
 
 
-def step_logs(logs: dict) -> dict:
+def step_logs(logs: dict[str, Any]) -> dict[str, Any]:
     return logs
 
 
 # The faster layer forms' hooks as plain, automatically differentiated math.
 
 
-def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, padding: str):
+def conv_transpose_with_native_gradients(
+    forward: Callable[[Tensor, Tensor], Tensor],
+    x: Tensor,
+    kernel: Tensor,
+    strides: int | Sequence[int],
+    padding: str,
+) -> Tensor:
     """`forward(x, kernel)`, differentiated by the backend."""
     return forward(x, kernel)
 
 
-def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_left: int):
+def conv_with_gemm_gradients(
+    forward: Callable[[Tensor, Tensor], Tensor],
+    x: Tensor,
+    kernel: Tensor,
+    pad_top: int,
+    pad_left: int,
+) -> Tensor:
     """`forward(x, kernel)`, differentiated by the backend."""
     return forward(x, kernel)
 
 
-def bias_add(x, bias):
+def bias_add(x: Tensor, bias: Tensor) -> Tensor:
     """`x + bias` over the last axis."""
     return x + bias

@@ -22,7 +22,8 @@ the three backends then compute the same update.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,6 +31,7 @@ import keras
 from keras import StatelessScope
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from kerasgan._typing import Tensor
 from kerasgan.backend._common import (  # noqa: F401 - the backend's interface
     bias_add,
     conv_transpose_with_native_gradients,
@@ -95,7 +97,7 @@ def _apply(scope, changes: dict) -> None:
 def _in_state(model, groups, step: Callable):
     """Runs `step()` with the variables of `groups` set to `values`; returns
     its result and the groups' new values."""
-    mapping = []
+    mapping: list[tuple[keras.Variable, Tensor]] = []
     for variables, values in groups:
         mapping.extend(zip(variables, values))
     scope = _Scope()
@@ -111,9 +113,12 @@ def _in_state(model, groups, step: Callable):
 
 
 class Trainer:
-    """Keras' stateless JAX step signatures, onto the model's neutral steps."""
+    """Keras' stateless JAX step signatures, onto the model's neutral steps.
+    A mixin of `GANModel` (a `keras.Model`)."""
 
-    def train_step(self, state, data):
+    def train_step(
+        self: keras.Model, state: Sequence[Sequence[Tensor]], data: Any
+    ) -> tuple[dict[str, Tensor], tuple[list[Tensor], ...]]:
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         logs, new = _in_state(
             self,
@@ -127,7 +132,9 @@ class Trainer:
         )
         return logs, tuple(new)
 
-    def test_step(self, state, data):
+    def test_step(
+        self: keras.Model, state: Sequence[Sequence[Tensor]], data: Any
+    ) -> tuple[dict[str, Tensor], tuple[list[Tensor], ...]]:
         trainable, non_trainable, metrics_vars = state
         logs, new = _in_state(
             self,
@@ -140,7 +147,9 @@ class Trainer:
         )
         return logs, tuple(new)
 
-    def predict_step(self, state, data):
+    def predict_step(
+        self: keras.Model, state: Sequence[Sequence[Tensor]], data: Any
+    ) -> tuple[Any, list[Tensor]]:
         trainable, non_trainable = state
         outputs, new = _in_state(
             self,
@@ -150,7 +159,11 @@ class Trainer:
         return outputs, new[1]
 
 
-def minimize(loss_fn: Callable, variables, optimizer):
+def minimize(
+    loss_fn: Callable[[], tuple[Tensor, dict[str, Tensor]]],
+    variables: Iterable[keras.Variable],
+    optimizer: keras.optimizers.Optimizer,
+) -> tuple[Tensor, dict[str, Tensor]]:
     """One update of `variables` by `optimizer` on `loss_fn()`'s gradient.
 
     `loss_fn` returns `(loss, logs)`; returns the same. Runs inside the
@@ -186,7 +199,7 @@ def minimize(loss_fn: Callable, variables, optimizer):
     return loss, logs
 
 
-def input_gradients(fn: Callable, x):
+def input_gradients(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     """Gradient of `sum(fn(x))` with respect to `x` (differentiable itself).
 
     When `fn` treats samples independently (no batch statistics), row `i` of
@@ -215,13 +228,13 @@ def input_gradients(fn: Callable, x):
     return grads
 
 
-def resolve_jit_compile(model, requested):
+def resolve_jit_compile(model: keras.Model, requested: bool | str) -> bool:
     """`jit_compile=True` and `"auto"` compile the step with `jax.jit`
     (XLA); `False` runs it op by op (slow; for debugging)."""
     return requested is not False
 
 
-def check_distribution(model) -> None:
+def check_distribution(model: keras.Model) -> None:
     """Refuses a `tf.distribute` strategy: JAX scales with `keras.distribution`."""
     import sys
 
@@ -238,7 +251,7 @@ def check_distribution(model) -> None:
         )
 
 
-def auto_fast_layers(jit_compile) -> set:
+def auto_fast_layers(jit_compile: bool) -> set[str]:
     """On a CPU, the strided transposed convolutions as sub-pixel convolutions
     and the few-filter convolutions as matrix products, differentiated by
     JAX: XLA:CPU's own transposed convolution is far slower (measured with
@@ -267,7 +280,7 @@ __all__ = [
 ]
 
 
-def cond(pred, true_fn: Callable, false_fn: Callable):
+def cond(pred: Tensor, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
     """`keras.ops.cond` whose branches may assign variables (a lazy penalty's
     discriminator call moves batch-norm statistics or the augmentation seed):
     each branch runs in its own scope and returns the whole state with its
@@ -298,5 +311,5 @@ def cond(pred, true_fn: Callable, false_fn: Callable):
     return out
 
 
-def prepare_network(network) -> None:
+def prepare_network(network: keras.Model) -> None:
     """Nothing to change on this backend."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+import keras
 import tensorflow as tf
 
+from kerasgan._typing import Tensor
 from kerasgan.backend._common import StatefulTrainer, cpu_flags
 
 
@@ -20,7 +23,7 @@ def num_replicas() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
-def replicas_share_host_cpu(strategy=None) -> bool:
+def replicas_share_host_cpu(strategy: tf.distribute.Strategy | None = None) -> bool:
     """True when the strategy runs several replicas on logical CPUs of one host.
 
     XLA cannot compile such a step: each replica's compiled cluster would read
@@ -52,7 +55,7 @@ def cpu_only() -> bool:
     return all(d.device_type == "CPU" for d in tf.config.list_physical_devices())
 
 
-def xla_is_faster(strategy=None) -> bool:
+def xla_is_faster(strategy: tf.distribute.Strategy | None = None) -> bool:
     """What `jit_compile="auto"` picks for a GAN step on this machine.
 
     XLA on accelerators. On a CPU, TensorFlow's graph kernels call oneDNN,
@@ -72,7 +75,7 @@ def xla_is_faster(strategy=None) -> bool:
     return not ("avx512f" in cpu_flags() and onednn_enabled())
 
 
-def step_logs(logs: dict) -> dict:
+def step_logs(logs: dict[str, Any]) -> dict[str, Any]:
     """The logs a train/test step returns, in the form `fit` can reduce.
 
     Under `MultiWorkerMirroredStrategy`, Keras 3's `fit` averages the step's
@@ -87,7 +90,7 @@ def step_logs(logs: dict) -> dict:
     return {k: tf.reshape(v, (1,)) if v.shape.rank == 0 else v for k, v in logs.items()}
 
 
-def replica_rows(draw: Callable, batch_size):
+def replica_rows(draw: Callable[[Any], Tensor], batch_size: int | Tensor) -> Tensor:
     """This replica's rows of a random draw made for the whole global batch.
 
     `draw(n)` returns a tensor of `n` random rows from a seed that every
@@ -122,7 +125,7 @@ def _model_supports_jit(model) -> bool:
     return bool(model_supports_jit(model))
 
 
-def resolve_jit_compile(model, requested):
+def resolve_jit_compile(model: keras.Model, requested: bool | str) -> bool | str:
     """`compile(jit_compile=...)` on TensorFlow: `True` is XLA, `False` a
     TensorFlow graph; `"auto"` is XLA where it is the faster choice for this
     machine (`xla_is_faster`), otherwise a graph. Keras' own `"auto"` (which
@@ -147,11 +150,11 @@ def resolve_jit_compile(model, requested):
     return requested
 
 
-def check_distribution(model) -> None:
+def check_distribution(model: keras.Model) -> None:
     """Every `tf.distribute` strategy works; nothing to refuse."""
 
 
-def auto_fast_layers(jit_compile) -> set:
+def auto_fast_layers(jit_compile: bool) -> set[str]:
     """The layer forms measured faster on TensorFlow, all on CPUs: the
     few-filter convolutions always, the sub-pixel transposed convolution
     under XLA, the separate bias gradient and the fused batch norm without
@@ -164,7 +167,11 @@ def auto_fast_layers(jit_compile) -> set:
     return {"conv", "bias", "norm", "grouped"}
 
 
-def minimize(loss_fn: Callable, variables, optimizer):
+def minimize(
+    loss_fn: Callable[[], tuple[Tensor, dict[str, Tensor]]],
+    variables: Iterable[keras.Variable],
+    optimizer: keras.optimizers.Optimizer,
+) -> tuple[Tensor, dict[str, Tensor]]:
     """Runs `loss_fn()` under a tape and applies one optimizer update.
 
     Args:
@@ -191,7 +198,7 @@ def minimize(loss_fn: Callable, variables, optimizer):
     return loss, logs
 
 
-def input_gradients(fn: Callable, x):
+def input_gradients(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     """Gradient of `sum(fn(x))` with respect to `x` (differentiable itself).
 
     When `fn` treats samples independently (no batch statistics), row `i` of
@@ -204,7 +211,13 @@ def input_gradients(fn: Callable, x):
     return tape.gradient(total, x)
 
 
-def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, padding: str):
+def conv_transpose_with_native_gradients(
+    forward: Callable[[Tensor, Tensor], Tensor],
+    x: Tensor,
+    kernel: Tensor,
+    strides: int | Sequence[int],
+    padding: str,
+) -> Tensor:
     """`forward(x, kernel)` (a channels-last 2D transposed convolution computed
     some other way) with the gradients of TensorFlow's own `conv2d_transpose`:
     the input gradient is the strided `conv2d` of the output gradient, the
@@ -233,7 +246,13 @@ def conv_transpose_with_native_gradients(forward: Callable, x, kernel, strides, 
     return op(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))
 
 
-def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_left: int):
+def conv_with_gemm_gradients(
+    forward: Callable[[Tensor, Tensor], Tensor],
+    x: Tensor,
+    kernel: Tensor,
+    pad_top: int,
+    pad_left: int,
+) -> Tensor:
     """`forward(x, kernel)` (a channels-last, stride-1 2D convolution computed
     some other way) with its gradients as two matrix products over a stack of
     shifted output gradients (`S[..., t] = dy` shifted by kernel tap `t`):
@@ -275,7 +294,7 @@ def conv_with_gemm_gradients(forward: Callable, x, kernel, pad_top: int, pad_lef
     return op(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))
 
 
-def bias_add(x, bias):
+def bias_add(x: Tensor, bias: Tensor) -> Tensor:
     """`x + bias` over the last axis (a channels-last layer's bias), with the
     bias gradient as a plain sum of the output gradient.
 
@@ -301,7 +320,9 @@ def bias_add(x, bias):
     return op(tf.convert_to_tensor(x), tf.convert_to_tensor(bias))
 
 
-def fused_batch_norm_training(x, gamma, beta, epsilon: float):
+def fused_batch_norm_training(
+    x: Tensor, gamma: Tensor, beta: Tensor, epsilon: float
+) -> tuple[Tensor, Tensor, Tensor]:
     """Training-mode batch normalization of a channels-last rank-4 `x` as one
     fused TensorFlow op (`FusedBatchNormV3`, oneDNN on CPU; its gradient and
     second-order gradient are TensorFlow's). Returns the output and the batch
@@ -314,12 +335,12 @@ def fused_batch_norm_training(x, gamma, beta, epsilon: float):
     return y, mean, variance * (n - 1.0) / tf.maximum(n, 1.0)
 
 
-def cond(pred, true_fn: Callable, false_fn: Callable):
+def cond(pred: Tensor, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
     """`keras.ops.cond` (assignments in the branch taken are kept)."""
     import keras
 
     return keras.ops.cond(pred, true_fn, false_fn)
 
 
-def prepare_network(network) -> None:
+def prepare_network(network: keras.Model) -> None:
     """Nothing to change on this backend."""

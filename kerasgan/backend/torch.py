@@ -9,10 +9,13 @@ get none), and `optimizer.apply` updates them. Gradient penalties use
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+import keras
 import torch
 
+from kerasgan._typing import Tensor
 from kerasgan.backend._common import (  # noqa: F401 - the backend's interface
     StatefulTrainer,
     bias_add,
@@ -30,7 +33,11 @@ def _detach(value):
     return value.detach() if isinstance(value, torch.Tensor) else value
 
 
-def minimize(loss_fn: Callable, variables, optimizer):
+def minimize(
+    loss_fn: Callable[[], tuple[Tensor, dict[str, Tensor]]],
+    variables: Iterable[keras.Variable],
+    optimizer: keras.optimizers.Optimizer,
+) -> tuple[Tensor, dict[str, Tensor]]:
     """One update of `variables` by `optimizer` on `loss_fn()`'s gradient.
 
     `loss_fn` returns `(loss, logs)`; returns the same, detached.
@@ -41,13 +48,14 @@ def minimize(loss_fn: Callable, variables, optimizer):
         scaled = optimizer.scale_loss(loss)
         params = [v.value for v in variables]
         grads = torch.autograd.grad(scaled, params, allow_unused=True)
-    grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params)]
+    # allow_unused: a parameter the loss does not reach has the gradient None
+    dense = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params)]
     with torch.no_grad():
-        optimizer.apply(grads, variables)
+        optimizer.apply(dense, variables)
     return _detach(loss), {k: _detach(v) for k, v in logs.items()}
 
 
-def input_gradients(fn: Callable, x):
+def input_gradients(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     """Gradient of `sum(fn(x))` with respect to `x` (differentiable itself:
     `create_graph=True`).
 
@@ -62,7 +70,7 @@ def input_gradients(fn: Callable, x):
     return grads
 
 
-def resolve_jit_compile(model, requested):
+def resolve_jit_compile(model: keras.Model, requested: bool | str) -> bool:
     """PyTorch has no XLA here: `"auto"` and `False` run the step eagerly;
     `True` is refused with the alternatives."""
     if requested is True:
@@ -75,7 +83,7 @@ def resolve_jit_compile(model, requested):
     return False
 
 
-def check_distribution(model) -> None:
+def check_distribution(model: keras.Model) -> None:
     """Refuses a `tf.distribute` strategy or a `keras.distribution` layout:
     kerasgan trains on one device under PyTorch."""
     import sys
@@ -96,12 +104,12 @@ def check_distribution(model) -> None:
         )
 
 
-def auto_fast_layers(jit_compile) -> set:
+def auto_fast_layers(jit_compile: bool) -> set[str]:
     """No faster form has been measured faster on PyTorch: Keras' layers everywhere."""
     return set()
 
 
-def cond(pred, true_fn: Callable, false_fn: Callable):
+def cond(pred: Tensor, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
     """`keras.ops.cond` (assignments in the branch taken are kept)."""
     import keras
 
@@ -133,7 +141,7 @@ def _spectral_normalization_call(self, inputs, training=False):
     return ops.cast(output, inputs.dtype)
 
 
-def prepare_network(network) -> None:
+def prepare_network(network: keras.Model) -> None:
     """Makes `network`'s layers safe for two forward passes per backward pass
     (see `_spectral_normalization_call`)."""
     import keras

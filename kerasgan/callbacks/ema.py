@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 
@@ -23,11 +25,11 @@ class EMA(keras.callbacks.Callback):
         >>> smooth = gan.generate(64, seed=0, ema=True)
     """
 
-    def __init__(self, decay: float = 0.999):
+    def __init__(self, decay: float = 0.999) -> None:
         super().__init__()
         if not 0.0 <= float(decay) < 1.0:
             raise ValueError(f"EMA decay must be in [0, 1), e.g. 0.999; got {decay}.")
         self.decay = float(decay)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.model.enable_ema(self.decay)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import keras
 import numpy as np
+
+from kerasgan._typing import StrPath
 
 
 class DivergenceError(RuntimeError):
@@ -43,7 +46,9 @@ class DivergenceGuard(keras.callbacks.Callback):
     life, from its generator optimizer's iteration counter.
     """
 
-    def __init__(self, checkpoint=None, restore: bool = False, check_weights: bool = True):
+    def __init__(
+        self, checkpoint: StrPath | None = None, restore: bool = False, check_weights: bool = True
+    ) -> None:
         super().__init__()
         if checkpoint is not None and not os.fspath(checkpoint).endswith(".keras"):
             raise ValueError(
@@ -54,24 +59,24 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.checkpoint = None if checkpoint is None else os.fspath(checkpoint)
         self.restore = bool(restore)
         self.check_weights = bool(check_weights)
-        self.last_good_epoch = None  # 1-based epoch of the last good checkpoint
+        self.last_good_epoch: int | None = None  # 1-based epoch of the last good checkpoint
         self._epoch = 0
         self._step = 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         opt = getattr(self.model, "g_optimizer", None) or getattr(self.model, "optimizer", None)
         self._step = int(opt.iterations.numpy()) if opt is not None else 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._step += 1
         bad = {k: v for k, v in (logs or {}).items() if _non_finite(v)}
         if bad:
             self._diverged(f"{_describe(bad)} at batch {batch + 1}")
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.check_weights:
             bad = [w.path for w in self._watched_weights() if not np.all(np.isfinite(w.numpy()))]
             if bad:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import keras
 
+from kerasgan._typing import StrPath
 from kerasgan.utils.files import write_atomically
 from kerasgan.utils.plot import save_curves
 
@@ -28,22 +30,22 @@ class LossCurves(keras.callbacks.Callback):
 
     def __init__(
         self,
-        directory,
+        directory: StrPath,
         title: str | None = None,
         resume: bool = False,
         filename: str = "loss_curves.png",
-    ):
+    ) -> None:
         super().__init__()
         self.directory = os.fspath(directory)
         self.title = title
         self.filename = filename
         self.history_path = os.path.join(self.directory, "history.json")
-        self.history = {}
+        self.history: dict[str, list[float]] = {}
         if resume and os.path.exists(self.history_path):
             with open(self.history_path) as f:
                 self.history = json.load(f)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for key, value in (logs or {}).items():
             values = self.history.setdefault(key, [])
             del values[epoch:]

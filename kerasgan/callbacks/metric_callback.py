@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import keras
+
+from kerasgan._typing import StrPath
+
+if TYPE_CHECKING:
+    from kerasgan.metrics.evaluate import RealStatistics
+    from kerasgan.metrics.features import FeatureNetwork
 
 #: Metric names the callback logs, and the `evaluate` metric that computes each.
 LOGGED_METRICS = {
@@ -70,8 +79,8 @@ class MetricCallback(keras.callbacks.Callback):
     def __init__(
         self,
         metric: str = "fid",
-        real=None,
-        feature_net=None,
+        real: Any = None,
+        feature_net: FeatureNetwork | StrPath | None = None,
         every: int = 1,
         n: int = 2000,
         seed: int | None = 0,
@@ -80,12 +89,12 @@ class MetricCallback(keras.callbacks.Callback):
         *,
         n_real: int | None = None,
         split: str = "train",
-        cache_dir=None,
+        cache_dir: StrPath | None = None,
         batch_size: int = 256,
         repeat_last: bool = False,
-        crop=None,
+        crop: int | Sequence[int] | None = None,
         verbose: int = 0,
-    ):
+    ) -> None:
         super().__init__()
         from kerasgan.metrics.features import get_feature_network
 
@@ -106,13 +115,13 @@ class MetricCallback(keras.callbacks.Callback):
         from kerasgan.metrics.evaluate import check_crop
 
         self.crop = check_crop(crop)
-        self.real_statistics = None
+        self.real_statistics: RealStatistics | None = None
         #: `(epoch, value)` of every measurement (epochs 1-based), across fits.
-        self.values = []
+        self.values: list[tuple[int, float]] = []
         #: Protocol of the last measurement (see `kerasgan.metrics.evaluate`).
-        self.protocol = None
+        self.protocol: dict[str, Any] | None = None
 
-    def _real(self):
+    def _real(self) -> RealStatistics:
         from kerasgan.metrics.evaluate import RealStatistics, real_statistics
 
         if self.real_statistics is None:
@@ -129,7 +138,7 @@ class MetricCallback(keras.callbacks.Callback):
                 )
         return self.real_statistics
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._real()
 
     def measure(self) -> float:
@@ -150,7 +159,7 @@ class MetricCallback(keras.callbacks.Callback):
         self.protocol = result["protocol"]
         return result[self.metric]
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if (epoch + 1) % self.every:
             if self.repeat_last and self.values and logs is not None:
                 logs[self.name] = self.values[-1][1]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any, Literal, cast
 
 import keras
 
+from kerasgan._typing import StrPath
 from kerasgan.utils import write_png
 
 
@@ -39,13 +42,13 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(
         self,
-        directory,
+        directory: StrPath,
         every: int = 1,
         n: int = 64,
         seed: int = 1234,
         filename: str = "samples_epoch_{epoch:03d}.png",
-        tensorboard=None,
-    ):
+        tensorboard: StrPath | keras.callbacks.TensorBoard | Literal[False] | None = None,
+    ) -> None:
         super().__init__()
         if every < 1 or n < 1:
             raise ValueError(f"every and n must be >= 1; got every={every}, n={n}.")
@@ -55,11 +58,12 @@ class SampleGrid(keras.callbacks.Callback):
         self.seed = seed
         self.filename = filename
         self.tensorboard = tensorboard
-        self.written = []
-        self._writer = None
-        self._writer_dir = None
+        #: Paths of the grids written so far.
+        self.written: list[str] = []
+        self._writer: Any = None  # a tf.summary writer, opened at the first grid
+        self._writer_dir: str | None = None
 
-    def link_tensorboard(self, callbacks) -> None:
+    def link_tensorboard(self, callbacks: Iterable[keras.callbacks.Callback] | None) -> None:
         """Called by `GANModel.fit` with its callbacks: follows a TensorBoard one."""
         if self.tensorboard is None:
             for cb in callbacks or ():
@@ -73,15 +77,15 @@ class SampleGrid(keras.callbacks.Callback):
             self._close_writer()
             self._writer_dir = log_dir
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if isinstance(self.tensorboard, keras.callbacks.TensorBoard):
             self._set_log_dir(self.tensorboard.log_dir)
-        elif self.tensorboard not in (None, False):
-            self._set_log_dir(os.fspath(self.tensorboard))
+        elif self.tensorboard not in (None, False):  # a log folder (`not in` does not narrow)
+            self._set_log_dir(os.fspath(cast(StrPath, self.tensorboard)))
         elif self.tensorboard is False:
             self._set_log_dir(None)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if (epoch + 1) % self.every:
             return
         grid = self.model.sample_grid(n=self.n, seed=self.seed)
@@ -104,5 +108,5 @@ class SampleGrid(keras.callbacks.Callback):
             self._writer.close()
             self._writer = None
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._close_writer()

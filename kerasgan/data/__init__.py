@@ -246,8 +246,12 @@ def load(
         conditional: yield `(images, labels)` with int32 labels.
         image_size: `(h, w)` (or an int for square) to resize every image to
             (bilinear, antialiased); needed when a source's images vary in size.
-        shuffle: shuffle every epoch.
-        seed: shuffle seed.
+        shuffle: shuffle every epoch (every pass over the data).
+        seed: shuffle seed. With a seed (and a source of known size), the
+            order of each pass is a function of the seed and the pass
+            number, and `GANModel.fit` starts it where the model's step
+            count says: a run resumed from a backup or a saved model sees
+            the batches the uninterrupted run would have seen.
         drop_remainder: drop the last partial batch (keeps one static batch
             shape, so XLA compiles the step once).
         data_dir: tensorflow-datasets data folder (default: its own default).

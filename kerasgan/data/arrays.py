@@ -38,10 +38,10 @@ def _range_kind(images: np.ndarray, what: str) -> str:
     if images.dtype == np.uint8:
         return "uint8"
     if images.dtype.kind in "iu":
-        lo, hi = int(images.min()), int(images.max())
-        if 0 <= lo and hi <= 255:
+        low, high = int(images.min()), int(images.max())
+        if 0 <= low and high <= 255:
             return "uint8"
-        raise DataError(f"{what} are integers in [{lo}, {hi}]; expected 0..255 (uint8).")
+        raise DataError(f"{what} are integers in [{low}, {high}]; expected 0..255 (uint8).")
     if images.dtype.kind == "f":
         lo, hi = float(images.min()), float(images.max())
         if not (np.isfinite(lo) and np.isfinite(hi)):

@@ -256,6 +256,8 @@ def image_folder_source(folder: str, split: str, resizing: bool) -> Source:
         shapes = list(pool.map(read_header, files))
     counts = {shape[2] for shape in shapes}
     channels = counts.pop() if len(counts) == 1 else 3
+    height: int | None
+    width: int | None
     height, width = shapes[0][:2]
     other = next((i for i, shape in enumerate(shapes) if shape[:2] != (height, width)), None)
     if other is not None:

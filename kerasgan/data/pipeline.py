@@ -153,19 +153,93 @@ def make_dataset(
             image = pad(image, pad_to)
         return (image, label) if conditional else image
 
+    def batches(elements):
+        if source.batch_convert and height is not None and width is not None:
+            ds = elements.batch(batch_size, drop_remainder=drop_remainder)
+            return ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = elements.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.batch(batch_size, drop_remainder=drop_remainder)
+
     ds = source.make_elements()
-    if shuffle:
-        buffer = source.size or DEFAULT_SHUFFLE_BUFFER
-        if source.shuffle_buffer is not None:
-            buffer = min(buffer, source.shuffle_buffer)
-        ds = ds.shuffle(max(int(buffer), 1), seed=seed, reshuffle_each_iteration=True)
-    if source.batch_convert and height is not None and width is not None:
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    if not shuffle:
+        return batches(ds).prefetch(tf.data.AUTOTUNE)
+    buffer = source.size or DEFAULT_SHUFFLE_BUFFER
+    if source.shuffle_buffer is not None:
+        buffer = min(buffer, source.shuffle_buffer)
+    buffer = max(int(buffer), 1)
+    if seed is None or not source.size:
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        return batches(ds).prefetch(tf.data.AUTOTUNE)
+    return _ResumableOrder(
+        ds, batches, buffer, seed, source.size, batch_size, drop_remainder
+    ).dataset()
+
+
+class _ResumableOrder:
+    """Shuffled batches whose order is a function of the seed and of how many
+    batches were already trained.
+
+    `position` (a `tf.Variable`) is the number of batches already consumed.
+    Pass `k` over the data is shuffled with a seed made from `(seed, k)`; an
+    iteration reads `position` when it starts and yields the batches from
+    there on: the rest of pass `position // batches_per_pass` (the batches
+    of it already consumed skipped before decoding), then the next passes. Keeping
+    `position` at the model's step count (`GANModel.fit` does) makes a
+    resumed run see the batches an uninterrupted one would have seen.
+    """
+
+    def __init__(self, elements, batches, buffer, seed, size, batch_size, drop_remainder):
+        self.elements, self.batches, self.buffer = elements, batches, buffer
+        self.batch_size = batch_size
+        per_pass = size // batch_size if drop_remainder else -(-size // batch_size)
+        self.per_pass = max(per_pass, 1)
+        self.base = int(seed) % _SEED_MODULUS
+        self.position = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_position")
+
+    def _pass(self, index, skip_batches):
+        # The pass's seed is a tensor. TensorFlow pairs an op seed with the
+        # graph-level seed (`tf.random.set_seed`) and then compares the pair
+        # with (0, 0) in Python, which a tensor cannot answer; this function's
+        # own graph gets no graph-level seed, so the order depends on `seed`
+        # and the pass alone.
+        tf.compat.v1.get_default_graph().seed = None
+        seed = (self.base * 1_000_003 + index) % _SEED_MODULUS
+        shuffled = self.elements.shuffle(self.buffer, seed=seed, reshuffle_each_iteration=False)
+        return self.batches(shuffled.skip(skip_batches * self.batch_size))
+
+    def _start(self):
+        consumed = self.position.read_value()
+        return consumed // self.per_pass, consumed % self.per_pass
+
+    def _tag(self, ds):
+        ds = ds.prefetch(tf.data.AUTOTUNE)
+        ds._kerasgan_position = self.position  # GANModel.fit keeps it at the step count
+        ds._kerasgan_endless = self.endless
+        return ds
+
+    def _stream(self):
+        def passes(_):
+            first, skip = self._start()
+            indices = tf.data.Dataset.range(first, tf.int64.max)
+            return indices.flat_map(
+                lambda k: self._pass(k, tf.where(k == first, skip, tf.zeros_like(skip)))
+            )
+
+        return tf.data.Dataset.range(1).flat_map(passes)
+
+    def dataset(self):
+        """One epoch: a pass's worth of batches from `position` (one whole
+        pass when `position` is at a pass boundary, as in a run of whole
+        epochs); what `fit` without `steps_per_epoch` takes."""
+        epoch = self._stream().take(self.per_pass)
+        return self._tag(epoch.apply(tf.data.experimental.assert_cardinality(self.per_pass)))
+
+    def endless(self):
+        """Every batch from `position` on (`fit` with `steps_per_epoch`)."""
+        return self._tag(self._stream())
+
+
+_SEED_MODULUS = 2**31 - 1
 
 
 def collect(ds: tf.data.Dataset, with_labels: bool):

@@ -18,11 +18,17 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kerasgan._typing import StrPath
 from kerasgan.metrics.scores import inception_score, kernel_distance, precision_recall
 from kerasgan.metrics.statistics import FeatureStatistics
+
+if TYPE_CHECKING:
+    from kerasgan.metrics.features import FeatureNetwork
 
 __all__ = ["METRICS", "RealStatistics", "evaluate", "parse_metrics", "real_statistics"]
 
@@ -52,7 +58,7 @@ class RealStatistics:
         return int(self.features.shape[0])
 
 
-def _source_name(data, name) -> str:
+def _source_name(data: Any, name: str | None) -> str | None:
     if name is not None:
         return str(name)
     if isinstance(data, (str, os.PathLike)):
@@ -95,7 +101,7 @@ def _cache_path(cache_dir, feature_net, source, split, n) -> str:
     return os.path.join(os.path.expanduser(os.fspath(cache_dir)), f"{readable}-{digest}")
 
 
-def _load_cached(path, meta):
+def _load_cached(path: str, meta: dict[str, Any]) -> tuple[FeatureStatistics, np.ndarray] | None:
     try:
         with np.load(path + ".features.npz", allow_pickle=False) as data:
             if json.loads(str(data["meta"])) != meta:
@@ -124,10 +130,10 @@ def _compute_real(feature_net, data, n, split, batch_size):
 
 
 def real_statistics(
-    feature_net,
-    data,
+    feature_net: FeatureNetwork,
+    data: Any,
     n: int = 10000,
-    cache_dir=None,
+    cache_dir: StrPath | None = None,
     batch_size: int = 256,
     split: str = "train",
     name: str | None = None,
@@ -176,7 +182,7 @@ def real_statistics(
     return RealStatistics(stats, features, feature_net.name, source or "dataset", split, n, path)
 
 
-def parse_metrics(metrics) -> tuple:
+def parse_metrics(metrics: str | Iterable[str]) -> tuple[str, ...]:
     """`"fid,kid"` or `("fid", "kid")` -> `("fid", "kid")`; raises for unknown names."""
     if isinstance(metrics, str):
         metrics = metrics.split(",")
@@ -190,7 +196,7 @@ def parse_metrics(metrics) -> tuple:
     return metrics
 
 
-def check_crop(crop):
+def check_crop(crop: int | Sequence[int] | None) -> tuple[int, int] | None:
     """`crop` as `(height, width)` (an int means a square), or None."""
     if crop is None:
         return None
@@ -202,7 +208,7 @@ def check_crop(crop):
     return int(sizes[0]), int(sizes[1])
 
 
-def center_crop(images, crop):
+def center_crop(images: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
     """The central `crop = (height, width)` of images `(n, H, W, C)`.
 
     The inverse of `kerasgan.data.load(..., pad_to=N)`'s padding: the first
@@ -245,10 +251,10 @@ def _fake_batches(gan, n, seed, batch_size, ema, crop=None):
 
 
 def evaluate(
-    gan,
-    feature_net=None,
-    real=None,
-    metrics=("fid", "kid", "pr", "is"),
+    gan: Any,
+    feature_net: FeatureNetwork | None = None,
+    real: Any = None,
+    metrics: str | Iterable[str] = ("fid", "kid", "pr", "is"),
     n: int = 10000,
     seed: int | None = 0,
     batch_size: int = 256,
@@ -256,13 +262,13 @@ def evaluate(
     *,
     split: str = "train",
     n_real: int | None = None,
-    cache_dir=None,
+    cache_dir: StrPath | None = None,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
     pr_k: int = 3,
     is_splits: int = 10,
-    crop=None,
-) -> dict:
+    crop: int | Sequence[int] | None = None,
+) -> dict[str, Any]:
     """Scores `n` generated images against real ones.
 
     Args:
@@ -317,16 +323,22 @@ def evaluate(
         raise ValueError(
             f"real statistics were computed with {real.feature_network}, not {feature_net.name}."
         )
-    stats, feats, probs = FeatureStatistics(), [], []
+    stats, feat_batches, probs = FeatureStatistics(), [], []
     for images in _fake_batches(gan, n, seed, batch_size, ema, crop):
         f, p = feature_net.extract(images, probabilities=want_probs)
         stats.update(f)
         if "kid" in metrics or "pr" in metrics:
-            feats.append(f)
+            feat_batches.append(f)
         if want_probs:
+            assert p is not None  # extract(probabilities=True) returns them
             probs.append(p)
-    feats = np.concatenate(feats) if feats else None
-    result = {}
+    # for KID and PR (with n >= 2 there is at least one batch)
+    feats = (
+        np.concatenate(feat_batches)
+        if feat_batches
+        else np.zeros((0, feature_net.feature_dim), "float32")
+    )
+    result: dict[str, Any] = {}
     if "fid" in metrics:
         result["fid"] = real.statistics.frechet_distance(stats)
     subset = min(kid_subset_size, n, real.count)

@@ -20,9 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
+import numpy.typing as npt
+
+from kerasgan._typing import Shape, StrPath
 
 __all__ = [
     "ClassifierFeatures",
@@ -79,11 +84,12 @@ class FeatureNetwork:
     feature_dim: int = 0
     num_classes: int | None = None
 
-    def __init__(self, batch_size: int):
+    def __init__(self, batch_size: int) -> None:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1; got {batch_size}.")
         self.batch_size = int(batch_size)
-        self._calls = {}  # one compiled function per input image shape
+        # one compiled function per input image shape
+        self._calls: dict[tuple[int, ...], Callable[[np.ndarray], Any]] = {}
 
     @property
     def name(self) -> str:
@@ -121,7 +127,9 @@ class FeatureNetwork:
             )
         return x
 
-    def extract(self, images, probabilities: bool = False):
+    def extract(
+        self, images: npt.ArrayLike, probabilities: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """`(features (n, d), probabilities (n, classes) or None)` in one pass."""
         x = self._check(images)
         if probabilities and self.num_classes is None:
@@ -129,26 +137,35 @@ class FeatureNetwork:
         if x.shape[1:] not in self._calls:
             self._calls[x.shape[1:]] = _compiled(self._prepare)
         call = self._calls[x.shape[1:]]
-        feats, probs = [], []
+        feat_batches, prob_batches = [], []
         for start in range(0, x.shape[0], self.batch_size):
             f, p = call(x[start : start + self.batch_size])
-            feats.append(keras.ops.convert_to_numpy(f).astype("float32"))
+            feat_batches.append(keras.ops.convert_to_numpy(f).astype("float32"))
             if probabilities:
-                probs.append(keras.ops.convert_to_numpy(p).astype("float32"))
-        feats = np.concatenate(feats) if feats else np.zeros((0, self.feature_dim), "float32")
+                prob_batches.append(keras.ops.convert_to_numpy(p).astype("float32"))
+        feats = (
+            np.concatenate(feat_batches)
+            if feat_batches
+            else np.zeros((0, self.feature_dim), "float32")
+        )
         if not probabilities:
             return feats, None
-        return feats, np.concatenate(probs) if probs else np.zeros((0, self.num_classes), "float32")
+        if prob_batches:
+            return feats, np.concatenate(prob_batches)
+        assert self.num_classes is not None  # checked above
+        return feats, np.zeros((0, self.num_classes), "float32")
 
-    def features(self, images) -> np.ndarray:
+    def features(self, images: npt.ArrayLike) -> np.ndarray:
         """Feature vectors, float32 `(n, feature_dim)`."""
         return self.extract(images)[0]
 
-    def probabilities(self, images) -> np.ndarray:
+    def probabilities(self, images: npt.ArrayLike) -> np.ndarray:
         """Class probabilities (softmax), float32 `(n, num_classes)`."""
-        return self.extract(images, probabilities=True)[1]
+        probs = self.extract(images, probabilities=True)[1]
+        assert probs is not None  # extract raises where there is no classifier head
+        return probs
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, input_shape={self.input_shape})"
 
 
@@ -178,11 +195,12 @@ class InceptionV3Features(FeatureNetwork):
     input_shape = (299, 299, 3)
     feature_dim = 2048
 
-    def __init__(self, weights="imagenet", batch_size: int = 64):
+    def __init__(self, weights: StrPath | None = "imagenet", batch_size: int = 64) -> None:
         super().__init__(batch_size)
         self.weights = weights
-        self._model = None
-        self._name = None
+        self._model: keras.Model | None = None
+        self._name: str | None = None
+        self._path: str | None
         self.num_classes = 1000
         if weights == "imagenet":
             folder = keras_cache_dir()
@@ -240,7 +258,9 @@ class InceptionV3Features(FeatureNetwork):
         out = self.model(x, training=False)
         return (out[0], out[1]) if isinstance(out, (list, tuple)) else (out, None)
 
-    def extract(self, images, probabilities: bool = False):
+    def extract(
+        self, images: npt.ArrayLike, probabilities: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         self.model  # noqa: B018 - build first: num_classes depends on the weights file
         return super().extract(images, probabilities)
 
@@ -263,7 +283,13 @@ class ClassifierFeatures(FeatureNetwork):
             logits. The decision is kept in `self.logits`.
     """
 
-    def __init__(self, model, feature_layer=None, batch_size: int = 256, logits=None):
+    def __init__(
+        self,
+        model: keras.Model,
+        feature_layer: str | None = None,
+        batch_size: int = 256,
+        logits: bool | None = None,
+    ) -> None:
         super().__init__(batch_size)
         if not isinstance(model, keras.Model) or len(model.outputs) != 1:
             raise ValueError("ClassifierFeatures needs a keras.Model with exactly one output.")
@@ -280,14 +306,14 @@ class ClassifierFeatures(FeatureNetwork):
         if logits is None and getattr(last, "activation", None) is keras.activations.softmax:
             logits = False
         self.logits = logits
-        self._name = None
+        self._name: str | None = None
 
     @classmethod
-    def load(cls, path, **kwargs) -> ClassifierFeatures:
+    def load(cls, path: StrPath, **kwargs: Any) -> ClassifierFeatures:
         """From a `.keras` file, or a folder with `classifier.keras` (and `metadata.json`,
         whose `feature_layer` / `logits` are used and `sha256` checked)."""
         path = os.fspath(path)
-        meta = {}
+        meta: dict[str, Any] = {}
         if os.path.isdir(path):
             meta_path = os.path.join(path, CLASSIFIER_METADATA_FILE)
             if os.path.isfile(meta_path):
@@ -316,7 +342,9 @@ class ClassifierFeatures(FeatureNetwork):
         feats, out = self.model(x, training=False)
         return feats, keras.ops.softmax(out, axis=-1) if self.logits else out
 
-    def extract(self, images, probabilities: bool = False):
+    def extract(
+        self, images: npt.ArrayLike, probabilities: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         if self.logits is None:
             probe = self._check(images)[: min(self.batch_size, 64)]
             if probe.shape[0]:
@@ -329,9 +357,9 @@ class ClassifierFeatures(FeatureNetwork):
 
 
 def build_domain_classifier(
-    image_shape=(28, 28, 1),
+    image_shape: Shape = (28, 28, 1),
     num_classes: int = 10,
-    filters=(32, 64, 128),
+    filters: Sequence[int] = (32, 64, 128),
     feature_dim: int = 128,
     batch_norm_momentum: float = 0.99,
     convs_per_block: int = 1,
@@ -363,11 +391,13 @@ def build_domain_classifier(
     return keras.Model(inputs, outputs, name="domain_classifier")
 
 
-def get_feature_network(spec="inception", batch_size: int | None = None) -> FeatureNetwork:
+def get_feature_network(
+    spec: FeatureNetwork | StrPath = "inception", batch_size: int | None = None
+) -> FeatureNetwork:
     """A feature network from a spec: "inception", a `.keras` classifier file, a
     classifier folder, or the name of a classifier folder in the zoo (e.g.
     "fashion-mnist-classifier")."""
-    kwargs = {} if batch_size is None else {"batch_size": batch_size}
+    kwargs: dict[str, Any] = {} if batch_size is None else {"batch_size": batch_size}
     if isinstance(spec, FeatureNetwork):
         return spec
     spec = os.fspath(spec)

@@ -11,6 +11,7 @@ All are NumPy-only and deterministic for a given `seed`.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["inception_score", "kernel_distance", "precision_recall"]
 
@@ -39,8 +40,8 @@ def _unbiased_mmd2(x: np.ndarray, y: np.ndarray, degree: int, gamma: float, coef
 
 
 def kernel_distance(
-    features1,
-    features2,
+    features1: npt.ArrayLike,
+    features2: npt.ArrayLike,
     num_subsets: int = 100,
     subset_size: int = 1000,
     degree: int = 3,
@@ -89,7 +90,7 @@ def kernel_distance(
     return float(values.mean()), float(values.std())
 
 
-def inception_score(probabilities, splits: int = 10) -> tuple[float, float]:
+def inception_score(probabilities: npt.ArrayLike, splits: int = 10) -> tuple[float, float]:
     """Inception Score (Salimans et al. 2016): `exp(E_x KL(p(y|x) || p(y)))`.
 
     The samples are cut into `splits` contiguous, near-equal parts (as in the
@@ -163,7 +164,7 @@ def _coverage(queries: np.ndarray, support: np.ndarray, sq_radii, batch_size: in
 
 
 def precision_recall(
-    real_features, fake_features, k: int = 3, batch_size: int = 1024
+    real_features: npt.ArrayLike, fake_features: npt.ArrayLike, k: int = 3, batch_size: int = 1024
 ) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019).
 

@@ -19,7 +19,9 @@ import os
 import warnings
 
 import numpy as np
+import numpy.typing as npt
 
+from kerasgan._typing import StrPath
 from kerasgan.utils.files import write_atomically
 
 __all__ = ["FeatureStatistics", "frechet_distance"]
@@ -56,14 +58,19 @@ class FeatureStatistics:
         (137, (8,), (8, 8))
     """
 
-    def __init__(self, dim: int | None = None):
+    def __init__(self, dim: int | None = None) -> None:
         self._count = 0
-        self._dim = None if dim is None else int(dim)
-        self._mean = None if dim is None else np.zeros(self._dim)
-        self._m2 = None if dim is None else np.zeros((self._dim, self._dim))
+        # None until the dimension is known (from `dim` or the first update)
+        self._dim: int | None = None
+        self._mean: np.ndarray | None = None
+        self._m2: np.ndarray | None = None
+        if dim is not None:
+            self._dim = int(dim)
+            self._mean = np.zeros(self._dim)
+            self._m2 = np.zeros((self._dim, self._dim))
 
     @classmethod
-    def from_features(cls, features) -> FeatureStatistics:
+    def from_features(cls, features: npt.ArrayLike) -> FeatureStatistics:
         """Statistics of one `(n, d)` array."""
         stats = cls()
         stats.update(features)
@@ -84,6 +91,7 @@ class FeatureStatistics:
         """Mean feature vector, shape `(d,)`, float64 (a copy)."""
         if self._count == 0:
             raise ValueError("FeatureStatistics is empty: call update() with features first.")
+        assert self._mean is not None  # set by the first update
         return self._mean.copy()
 
     @property
@@ -91,25 +99,27 @@ class FeatureStatistics:
         """Unbiased (n - 1) covariance, shape `(d, d)`, float64, exactly symmetric."""
         if self._count < 2:
             raise ValueError(f"the covariance needs at least 2 feature vectors; got {self._count}.")
+        assert self._m2 is not None  # set by the first update
         cov = self._m2 / (self._count - 1)
         return (cov + cov.T) / 2
 
-    def _check_dim(self, dim: int):
+    def _check_dim(self, dim: int | None) -> None:
         if self._dim is not None and dim != self._dim:
             raise ValueError(f"expected features of dimension {self._dim}; got {dim}.")
 
-    def _combine(self, n_b: int, mean_b: np.ndarray, m2_b: np.ndarray):
+    def _combine(self, n_b: int, mean_b: np.ndarray, m2_b: np.ndarray) -> None:
         if self._count == 0:
             self._count, self._dim = n_b, mean_b.shape[0]
             self._mean, self._m2 = mean_b.copy(), m2_b.copy()
             return
+        assert self._mean is not None and self._m2 is not None  # set by the first update
         n_a, n = self._count, self._count + n_b
         delta = mean_b - self._mean
         self._mean = self._mean + delta * (n_b / n)
         self._m2 = self._m2 + m2_b + np.outer(delta, delta) * (n_a * n_b / n)
         self._count = n
 
-    def update(self, features) -> FeatureStatistics:
+    def update(self, features: npt.ArrayLike) -> FeatureStatistics:
         """Adds a batch of feature vectors.
 
         Args:
@@ -136,6 +146,7 @@ class FeatureStatistics:
         """Adds all the vectors summarised by `other` (exactly, same update); returns self."""
         if other._count == 0:
             return self
+        assert other._mean is not None and other._m2 is not None  # set by its first update
         self._check_dim(other._dim)
         self._combine(other._count, other._mean, other._m2)
         return self
@@ -144,7 +155,7 @@ class FeatureStatistics:
         """`frechet_distance` between the Gaussians fitted to `self` and `other`."""
         return frechet_distance(self.mean, self.covariance, other.mean, other.covariance, eps)
 
-    def save(self, path) -> str:
+    def save(self, path: StrPath) -> str:
         """Writes the statistics to `path` as `.npz`, atomically; returns the path.
 
         The file is written exactly at `path` (no suffix is added) through a
@@ -152,6 +163,7 @@ class FeatureStatistics:
         """
         if self._count == 0:
             raise ValueError("refusing to save an empty FeatureStatistics.")
+        assert self._mean is not None and self._m2 is not None  # set by the first update
         buffer = io.BytesIO()
         np.savez(
             buffer,
@@ -163,7 +175,7 @@ class FeatureStatistics:
         return write_atomically(buffer.getvalue(), path)
 
     @classmethod
-    def load(cls, path) -> FeatureStatistics:
+    def load(cls, path: StrPath) -> FeatureStatistics:
         """Reads statistics written by `save`."""
         with np.load(os.fspath(path), allow_pickle=False) as data:
             missing = {"version", "count", "mean", "m2"} - set(data.files)
@@ -180,7 +192,7 @@ class FeatureStatistics:
         stats._combine(count, mean.astype(np.float64), m2.astype(np.float64))
         return stats
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"FeatureStatistics(count={self._count}, dim={self._dim})"
 
 
@@ -200,7 +212,13 @@ def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> tuple[float, 
     return float(np.sum(np.sqrt(np.clip(lam, 0.0, None)))), bool(singular)
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
+def frechet_distance(
+    mu1: npt.ArrayLike,
+    sigma1: npt.ArrayLike,
+    mu2: npt.ArrayLike,
+    sigma2: npt.ArrayLike,
+    eps: float = 1e-6,
+) -> float:
     """Fréchet distance between `N(mu1, sigma1)` and `N(mu2, sigma2)` (FID).
 
     `d^2 = ||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 sqrt(sigma1 sigma2))`
@@ -252,9 +270,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     for a in (mu1, mu2, sigma1, sigma2):
         if not np.all(np.isfinite(a)):
             raise ValueError("statistics contain NaN or infinity.")
-    sigma1, sigma2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2
+    cov1, cov2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2
 
-    tr_covmean, singular = _trace_sqrt_product(sigma1, sigma2)
+    tr_covmean, singular = _trace_sqrt_product(cov1, cov2)
     if singular and eps > 0:
         warnings.warn(
             f"frechet_distance: singular product of covariances; adding {eps} to their "
@@ -263,9 +281,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
             stacklevel=2,
         )
         offset = eps * np.eye(d)
-        sigma1, sigma2 = sigma1 + offset, sigma2 + offset
-        tr_covmean, _ = _trace_sqrt_product(sigma1, sigma2)
+        cov1, cov2 = cov1 + offset, cov2 + offset
+        tr_covmean, _ = _trace_sqrt_product(cov1, cov2)
 
     diff = mu1 - mu2
-    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean
+    value = diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * tr_covmean
     return max(float(value), 0.0)

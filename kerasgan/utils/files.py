@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+
+from kerasgan._typing import StrPath
 
 
 def _umask() -> int:
@@ -12,7 +15,7 @@ def _umask() -> int:
     return mask
 
 
-def _parents(folder):
+def _parents(folder: str) -> Iterator[str]:
     while True:
         yield folder
         parent = os.path.dirname(folder)
@@ -21,7 +24,9 @@ def _parents(folder):
         folder = parent
 
 
-def replace_atomically(path, write, suffix: str = ".tmp", create_folders: bool = True) -> str:
+def replace_atomically(
+    path: StrPath, write: Callable[[str], object], suffix: str = ".tmp", create_folders: bool = True
+) -> str:
     """Calls `write(tmp)` on a temporary file next to `path`, then renames it over `path`.
 
     The rename is atomic, so `path` is either its old content or the complete
@@ -51,13 +56,13 @@ def replace_atomically(path, write, suffix: str = ".tmp", create_folders: bool =
     return path
 
 
-def write_atomically(data: bytes, path: str | os.PathLike) -> str:
+def write_atomically(data: bytes, path: StrPath) -> str:
     """Writes `data` to a temporary file next to `path`, then renames it over `path`.
 
     Creates missing parent folders; returns the path.
     """
 
-    def write(tmp):
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
 

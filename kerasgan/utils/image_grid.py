@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
-import os
 import struct
 import zlib
 
 import numpy as np
+import numpy.typing as npt
 
+from kerasgan._typing import StrPath
 from kerasgan.utils.files import write_atomically
 
 
-def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
+def make_grid(images: npt.ArrayLike, ncols: int | None = None, padding: int = 2) -> np.ndarray:
     """Tiles images in [-1, 1] of shape `(N, H, W, C)` into one uint8 image.
 
     Returns an array of shape `(rows * (H + padding) + padding, ..., C)`.
@@ -36,12 +37,12 @@ def make_grid(images, ncols: int | None = None, padding: int = 2) -> np.ndarray:
     return grid
 
 
-def write_png(image, path: str | os.PathLike) -> str:
+def write_png(image: npt.ArrayLike, path: StrPath) -> str:
     """Writes a uint8 `(H, W, C)` image as a PNG, atomically; returns the path."""
     return write_atomically(encode_png(image), path)
 
 
-def encode_png(image) -> bytes:
+def encode_png(image: npt.ArrayLike) -> bytes:
     """The bytes of a PNG file holding a uint8 `(H, W)` or `(H, W, 1|2|3|4)` image
     (grey, grey+alpha, RGB, RGBA; 8 bits per channel, no library needed)."""
     image = np.asarray(image)
@@ -69,6 +70,6 @@ def encode_png(image) -> bytes:
     )
 
 
-def save_grid(images, path: str | os.PathLike, ncols: int | None = None) -> str:
+def save_grid(images: npt.ArrayLike, path: StrPath, ncols: int | None = None) -> str:
     """Writes `make_grid(images)` as a PNG, atomically; returns the path."""
     return write_png(make_grid(images, ncols), path)

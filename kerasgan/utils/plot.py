@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import numpy as np
 
@@ -335,7 +336,7 @@ def _draw_legend(img, data, where, inner) -> None:
         _draw_text(img, name, x0 + gap + swatch + gap, y, _INK, va="center")
 
 
-def save_curves(series: dict[str, list[float]], path: str | os.PathLike, **kwargs) -> str:
+def save_curves(series: dict[str, list[float]], path: str | os.PathLike, **kwargs: Any) -> str:
     """Writes `render_curves(series, **kwargs)` as a PNG, atomically; returns the path."""
     path = os.fspath(path)
     return write_atomically(encode_png(render_curves(series, **kwargs)), path)

@@ -1,9 +1,14 @@
 """AC-GAN: Odena, Olah & Shlens, "Conditional Image Synthesis with Auxiliary
 Classifier GANs", ICML 2017, arXiv:1610.09585."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from kerasgan import architectures, conditioning
+from kerasgan._typing import Shape
 from kerasgan.architectures.acgan import AuxiliaryClassifierDiscriminator
 from kerasgan.registry import register
 from kerasgan.variants.dcgan import DCGAN
@@ -55,7 +60,13 @@ class ACGAN(DCGAN):
     description = "AC-GAN (Odena et al. 2017): D predicts real/fake and the class."
     conditional = True
 
-    def __init__(self, generator, discriminator, class_loss_weight=1.0, **kwargs):
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        class_loss_weight: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(discriminator, AuxiliaryClassifierDiscriminator) and isinstance(
             discriminator, keras.Model
         ):
@@ -68,13 +79,16 @@ class ACGAN(DCGAN):
                 f"but num_classes={self.num_classes}."
             )
 
-    def build_conditioning(self):
+    def build_conditioning(self) -> conditioning.AuxiliaryClassifier:
         """Labels into `G`; `D` classifies: `AuxiliaryClassifier` adds the class
         cross-entropy to both objectives (logged as `cls_loss`)."""
+        assert self.num_classes is not None  # conditional: GANModel.__init__ requires it
         return conditioning.AuxiliaryClassifier(self.num_classes, self.class_loss_weight)
 
     @classmethod
-    def build_discriminator(cls, image_shape, num_classes=None, base_filters=64):
+    def build_discriminator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls, image_shape: Shape, num_classes: int | None = None, base_filters: int = 64
+    ) -> AuxiliaryClassifierDiscriminator:
         if num_classes is None:
             raise ValueError("The 'acgan' variant is class-conditional: pass num_classes=...")
         return architectures.acgan_discriminator(
@@ -85,7 +99,7 @@ class ACGAN(DCGAN):
             kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["class_loss_weight"] = self.class_loss_weight
         return config

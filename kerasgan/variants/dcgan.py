@@ -1,9 +1,12 @@
 """DCGAN: Radford, Metz & Chintala, "Unsupervised Representation Learning with
 Deep Convolutional Generative Adversarial Networks", arXiv:1511.06434 (2015)."""
 
+from __future__ import annotations
+
 import keras
 
 from kerasgan import architectures
+from kerasgan._typing import Shape
 from kerasgan.gan_model import GANModel
 from kerasgan.registry import register
 
@@ -35,7 +38,13 @@ class DCGAN(GANModel):
     default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
 
     @classmethod
-    def build_generator(cls, image_shape, latent_dim, num_classes=None, base_filters=64):
+    def build_generator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls,
+        image_shape: Shape,
+        latent_dim: int,
+        num_classes: int | None = None,
+        base_filters: int = 64,
+    ) -> keras.Model:
         return architectures.dcgan_generator(
             image_shape,
             latent_dim,
@@ -45,7 +54,9 @@ class DCGAN(GANModel):
         )
 
     @classmethod
-    def build_discriminator(cls, image_shape, num_classes=None, base_filters=64):
+    def build_discriminator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls, image_shape: Shape, num_classes: int | None = None, base_filters: int = 64
+    ) -> keras.Model:
         return architectures.dcgan_discriminator(
             image_shape,
             num_classes,

@@ -1,7 +1,12 @@
 """R1-regularized GAN: Mescheder, Geiger & Nowozin, "Which Training Methods
 for GANs do actually Converge?", ICML 2018, arXiv:1801.04406."""
 
+from __future__ import annotations
+
+import keras
+
 from kerasgan import architectures
+from kerasgan._typing import Shape
 from kerasgan.gan_model import GANModel
 from kerasgan.registry import register
 
@@ -31,7 +36,9 @@ class R1GAN(GANModel):
     default_r1_weight = 10.0
 
     @classmethod
-    def build_discriminator(cls, image_shape, num_classes=None, base_filters=64):
+    def build_discriminator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls, image_shape: Shape, num_classes: int | None = None, base_filters: int = 64
+    ) -> keras.Model:
         return architectures.dcgan_discriminator(
             image_shape, num_classes, base_filters=base_filters, batch_norm=False
         )

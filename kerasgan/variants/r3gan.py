@@ -1,6 +1,11 @@
 """R3GAN: Huang, Gokaslan, Kuleshov & Tompkin, "The GAN is dead; long live
 the GAN! A Modern GAN Baseline", NeurIPS 2024, arXiv:2501.05441."""
 
+from __future__ import annotations
+
+import keras
+
+from kerasgan._typing import Shape
 from kerasgan.architectures import r3gan as networks
 from kerasgan.gan_model import GANModel
 from kerasgan.registry import register
@@ -52,22 +57,22 @@ class R3GAN(GANModel):
     default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.0, "beta_2": 0.99}
 
     @classmethod
-    def check_image_shape(cls, image_shape) -> tuple:
+    def check_image_shape(cls, image_shape: Shape) -> tuple[int, int, int]:
         return networks.check_image_shape(image_shape)
 
     @classmethod
     def build_generator(
         cls,
-        image_shape,
-        latent_dim,
-        num_classes=None,
-        base_filters=32,
-        max_filters=256,
-        blocks_per_stage=2,
-        expansion=2,
-        group_size=16,
-        output_activation="tanh",
-    ):
+        image_shape: Shape,
+        latent_dim: int,
+        num_classes: int | None = None,
+        base_filters: int = 32,
+        max_filters: int = 256,
+        blocks_per_stage: int = 2,
+        expansion: int = 2,
+        group_size: int = 16,
+        output_activation: str | None = "tanh",
+    ) -> keras.Model:
         return networks.r3gan_generator(
             image_shape,
             latent_dim,
@@ -83,14 +88,14 @@ class R3GAN(GANModel):
     @classmethod
     def build_discriminator(
         cls,
-        image_shape,
-        num_classes=None,
-        base_filters=32,
-        max_filters=256,
-        blocks_per_stage=2,
-        expansion=2,
-        group_size=16,
-    ):
+        image_shape: Shape,
+        num_classes: int | None = None,
+        base_filters: int = 32,
+        max_filters: int = 256,
+        blocks_per_stage: int = 2,
+        expansion: int = 2,
+        group_size: int = 16,
+    ) -> keras.Model:
         return networks.r3gan_discriminator(
             image_shape,
             num_classes,

@@ -1,6 +1,13 @@
 """SNGAN: Miyato, Kataoka, Koyama & Yoshida, "Spectral Normalization for
 Generative Adversarial Networks", ICLR 2018, arXiv:1802.05957."""
 
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from kerasgan._typing import Shape
 from kerasgan.architectures import sngan as sngan_networks
 from kerasgan.gan_model import GANModel
 from kerasgan.registry import register
@@ -67,7 +74,14 @@ class SNGAN(GANModel):
     default_adversarial_loss = "hinge"
     default_optimizer = ARCHITECTURE_DEFAULTS["dcgan"][1]
 
-    def __init__(self, generator, discriminator, architecture="dcgan", d_steps=None, **kwargs):
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        architecture: str = "dcgan",
+        d_steps: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         architecture = sngan_networks.check_architecture(architecture)
         arch_d_steps, arch_optimizer = ARCHITECTURE_DEFAULTS[architecture]
         super().__init__(
@@ -78,9 +92,14 @@ class SNGAN(GANModel):
         self.default_optimizer = dict(arch_optimizer)
 
     @classmethod
-    def build_generator(
-        cls, image_shape, latent_dim, num_classes=None, base_filters=64, architecture="dcgan"
-    ):
+    def build_generator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls,
+        image_shape: Shape,
+        latent_dim: int,
+        num_classes: int | None = None,
+        base_filters: int = 64,
+        architecture: str = "dcgan",
+    ) -> keras.Model:
         return sngan_networks.sngan_generator(
             image_shape,
             latent_dim,
@@ -90,14 +109,14 @@ class SNGAN(GANModel):
         )
 
     @classmethod
-    def build_discriminator(
+    def build_discriminator(  # type: ignore[override]  # each variant's builders take their own arguments
         cls,
-        image_shape,
-        num_classes=None,
-        base_filters=64,
-        architecture="dcgan",
-        power_iterations=1,
-    ):
+        image_shape: Shape,
+        num_classes: int | None = None,
+        base_filters: int = 64,
+        architecture: str = "dcgan",
+        power_iterations: int = 1,
+    ) -> keras.Model:
         return sngan_networks.sngan_discriminator(
             image_shape,
             num_classes,
@@ -106,7 +125,7 @@ class SNGAN(GANModel):
             power_iterations=power_iterations,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["architecture"] = self.architecture
         return config

@@ -6,11 +6,14 @@ Adversarial Networks with Limited Data" (ADA), arXiv:2006.06676."""
 from __future__ import annotations
 
 import math
+from typing import Any, Literal
 
+import keras
 import numpy as np
 from keras import ops
 
 from kerasgan import backend, draws
+from kerasgan._typing import Shape, Tensor
 from kerasgan.architectures import stylegan2 as networks
 from kerasgan.gan_model import GANModel
 from kerasgan.registry import register
@@ -20,7 +23,7 @@ from kerasgan.registry import register
 EMA_KIMG_PER_32 = 10.0
 
 
-def _channel_base(image_shape, base_filters):
+def _channel_base(image_shape: Shape, base_filters: int | None) -> int:
     """The papers' `channel_base` (32768) unless `base_filters`, the channels
     at the image size, is given (then `base_filters * res`)."""
     if base_filters is None:
@@ -85,21 +88,21 @@ class StyleGAN2(GANModel):
 
     def __init__(
         self,
-        generator,
-        discriminator,
-        latent_dim=None,
-        num_classes=None,
-        pl_weight=2.0,
-        pl_interval=4,
-        pl_decay=0.01,
-        pl_batch_shrink=2,
-        style_mixing_prob=0.9,
-        ema_rampup=0.05,
-        ema_decay="auto",
-        r1_weight=None,
-        ada="bgc",
-        **kwargs,
-    ):
+        generator: networks.StyleGAN2Generator,
+        discriminator: keras.Model,
+        latent_dim: int | None = None,
+        num_classes: int | None = None,
+        pl_weight: float = 2.0,
+        pl_interval: int = 4,
+        pl_decay: float = 0.01,
+        pl_batch_shrink: int = 2,
+        style_mixing_prob: float = 0.9,
+        ema_rampup: float | None = 0.05,
+        ema_decay: float | Literal["auto"] | None = "auto",
+        r1_weight: float | None = None,
+        ada: str | None = "bgc",
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(generator, networks.StyleGAN2Generator):
             raise TypeError(
                 "StyleGAN2 needs a kerasgan.architectures.stylegan2.StyleGAN2Generator "
@@ -129,7 +132,7 @@ class StyleGAN2(GANModel):
             discriminator,
             latent_dim=latent_dim,
             r1_weight=r1_weight,
-            ema_decay=0.999 if self._auto_ema else ema_decay,
+            ema_decay=0.999 if ema_decay == "auto" else ema_decay,
             ada=ada,
             **kwargs,
         )
@@ -139,21 +142,21 @@ class StyleGAN2(GANModel):
 
     # -------------------------------------------------------------- builders
     @classmethod
-    def check_image_shape(cls, image_shape) -> tuple:
+    def check_image_shape(cls, image_shape: Shape) -> tuple[int, int, int]:
         return networks.check_image_shape(image_shape)
 
     @classmethod
     def build_generator(
         cls,
-        image_shape,
-        latent_dim,
-        num_classes=None,
-        base_filters=None,
-        max_filters=512,
-        w_dim=512,
-        mapping_layers=8,
-        output_activation="tanh",
-    ):
+        image_shape: Shape,
+        latent_dim: int,
+        num_classes: int | None = None,
+        base_filters: int | None = None,
+        max_filters: int = 512,
+        w_dim: int = 512,
+        mapping_layers: int = 8,
+        output_activation: str | None = "tanh",
+    ) -> networks.StyleGAN2Generator:
         if num_classes is not None:
             raise ValueError("kerasgan's StyleGAN2 is unconditional; drop num_classes.")
         return networks.StyleGAN2Generator(
@@ -168,12 +171,18 @@ class StyleGAN2(GANModel):
         )
 
     @classmethod
-    def build_discriminator(cls, image_shape, num_classes=None, base_filters=None, max_filters=512):
+    def build_discriminator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls,
+        image_shape: Shape,
+        num_classes: int | None = None,
+        base_filters: int | None = None,
+        max_filters: int = 512,
+    ) -> keras.Model:
         return networks.stylegan2_discriminator(
             image_shape, _channel_base(image_shape, base_filters), max_filters
         )
 
-    def default_optimizer_for(self, name):
+    def default_optimizer_for(self, name: str) -> dict[str, Any]:
         # Lazy regularization: the ADA paper's c = k / (k + 1) adjustment.
         interval = self.r1_interval if name == "d_optimizer" else self.pl_interval
         regularized = self.r1_weight > 0 if name == "d_optimizer" else self.pl_weight > 0
@@ -186,13 +195,14 @@ class StyleGAN2(GANModel):
         return config
 
     # ----------------------------------------------------------------- EMA
-    def ema_decay_now(self, batch_size):
+    def ema_decay_now(self, batch_size: int | Tensor) -> float | Tensor:
         if not self._auto_ema:
             return self.ema_decay
         # half-life ema_nimg images, ramped up: min(ema_nimg, images seen * rampup)
         batch = ops.cast(batch_size, "float32")
         ema_nimg = batch * (EMA_KIMG_PER_32 * 1000.0 / 32.0)
         if self.ema_rampup is not None:
+            assert self.g_optimizer is not None  # called in the train step, after compile()
             seen = ops.cast(self.g_optimizer.iterations + 1, "float32") * batch
             ema_nimg = ops.minimum(ema_nimg, seen * self.ema_rampup)
         return ops.power(0.5, batch / ops.maximum(ema_nimg, 1e-8))
@@ -226,7 +236,7 @@ class StyleGAN2(GANModel):
         ws = self._styles(z, update_average=True)
         return self.generator.synthesize(ws, self._draw_noises(ops.shape(z)[0]), training=True)
 
-    def path_length_penalty(self, batch_size, update_mean=True):
+    def path_length_penalty(self, batch_size: int | Tensor, update_mean: bool = True) -> Tensor:
         """`mean((|J_w^T y| - a)^2)` on `batch_size // pl_batch_shrink` images:
         `J_w` the Jacobian of the images with respect to the per-layer `w`s,
         `y` Gaussian noise images divided by `sqrt(H * W)`, `a` the moving
@@ -251,11 +261,18 @@ class StyleGAN2(GANModel):
             self.pl_mean.assign(mean)
         return ops.mean(ops.square(lengths - ops.stop_gradient(mean)))
 
-    def generator_objective(self, batch_size, labels=None, training=True, real=None):
+    def generator_objective(
+        self,
+        batch_size: int | Tensor,
+        labels: Tensor | None = None,
+        training: bool = True,
+        real: Tensor | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         loss, logs = super().generator_objective(batch_size, labels, training, real)
         if not training or self.pl_weight == 0:
             zero = ops.zeros((), "float32")
             return loss, {**logs, "pl": zero, "pl_due": zero}
+        assert self.g_optimizer is not None  # training happens after compile()
         due = ops.equal(ops.mod(self.g_optimizer.iterations, self.pl_interval), 0)
         value = backend.cond(
             due,
@@ -266,7 +283,15 @@ class StyleGAN2(GANModel):
         return loss, {**logs, "pl": value, "pl_due": ops.cast(due, "float32")}
 
     # ----------------------------------------------------------- generation
-    def generate(self, n, labels=None, seed=None, batch_size=256, ema=False, truncation_psi=1.0):
+    def generate(
+        self,
+        n: int,
+        labels: Any = None,
+        seed: int | None = None,
+        batch_size: int = 256,
+        ema: bool = False,
+        truncation_psi: float = 1.0,
+    ) -> np.ndarray:
         """`GANModel.generate`, plus `truncation_psi`: `w = w_avg + psi (w - w_avg)`
         (1: none; 0: the average image for every `z`)."""
         truncation_psi = float(truncation_psi)
@@ -284,13 +309,14 @@ class StyleGAN2(GANModel):
             rng = np.random.default_rng(seed)
             z = rng.standard_normal((int(n), self.latent_dim)).astype("float32")
         net = self.ema_generator if ema else self.generator
+        assert net is not None  # checked above
         out = [
             ops.convert_to_numpy(net(z[i : i + batch_size], truncation_psi=truncation_psi))
             for i in range(0, int(n), batch_size)
         ]
         return np.concatenate(out).astype("float32")
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             pl_weight=self.pl_weight,

@@ -1,7 +1,12 @@
 """WGAN-GP: Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville, "Improved
 Training of Wasserstein GANs", NeurIPS 2017, arXiv:1704.00028."""
 
+from __future__ import annotations
+
+import keras
+
 from kerasgan import architectures
+from kerasgan._typing import Shape
 from kerasgan.gan_model import GANModel
 from kerasgan.registry import register
 
@@ -41,13 +46,21 @@ class WGANGP(GANModel):
     default_optimizer = {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9}
 
     @classmethod
-    def build_generator(cls, image_shape, latent_dim, num_classes=None, base_filters=64):
+    def build_generator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls,
+        image_shape: Shape,
+        latent_dim: int,
+        num_classes: int | None = None,
+        base_filters: int = 64,
+    ) -> keras.Model:
         return architectures.dcgan_generator(
             image_shape, latent_dim, num_classes, base_filters=base_filters
         )
 
     @classmethod
-    def build_discriminator(cls, image_shape, num_classes=None, base_filters=64):
+    def build_discriminator(  # type: ignore[override]  # each variant's builders take their own arguments
+        cls, image_shape: Shape, num_classes: int | None = None, base_filters: int = 64
+    ) -> keras.Model:
         return architectures.dcgan_discriminator(
             image_shape, num_classes, base_filters=base_filters, batch_norm=False, name="critic"
         )

@@ -25,9 +25,15 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from kerasgan._typing import StrPath
 from kerasgan.utils.versions import library_versions
 from kerasgan.zoo.card import model_card, write_model_card
+
+if TYPE_CHECKING:
+    from kerasgan.gan_model import GANModel
 
 CONFIG_FILE = "config.json"
 GENERATOR_WEIGHTS_FILE = "generator.weights.h5"
@@ -53,7 +59,7 @@ class ZooError(ValueError):
     """A preset is missing, corrupt, or cannot be written."""
 
 
-def zoo_dirs() -> _builtin_list:
+def zoo_dirs() -> _builtin_list[str]:
     """Folders searched for presets, in order.
 
     `$KERASGAN_ZOO` entries, then the repository's `zoo/` folder (source
@@ -67,11 +73,20 @@ def zoo_dirs() -> _builtin_list:
     return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
 
 
-def _is_preset(folder) -> bool:
+def _is_preset(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, METADATA_FILE))
 
 
-def list(details: bool = False):  # noqa: A001 - the zoo's public verb
+@overload
+def list(details: Literal[False] = False) -> _builtin_list[str]: ...
+@overload
+def list(details: Literal[True]) -> dict[str, str]: ...
+@overload
+def list(details: bool) -> _builtin_list[str] | dict[str, str]: ...
+
+
+# `list` is the zoo's public verb; the builtin stays reachable as `_builtin_list`.
+def list(details: bool = False) -> _builtin_list[str] | dict[str, str]:  # noqa: A001
     """Names of the available presets (sorted); with `details`, `{name: description}`."""
     found = {}
     for root in zoo_dirs():
@@ -90,7 +105,7 @@ def list(details: bool = False):  # noqa: A001 - the zoo's public verb
     return out
 
 
-def _resolve(name_or_path) -> str:
+def _resolve(name_or_path: StrPath) -> str:
     path = os.fspath(name_or_path)
     if os.path.isdir(path):
         if not _is_preset(path):
@@ -110,7 +125,7 @@ def _resolve(name_or_path) -> str:
     )
 
 
-def _is_feature_network(folder) -> bool:
+def _is_feature_network(folder: str) -> bool:
     """Feature networks for the metrics (e.g. the domain classifier) live in zoo/ too."""
     try:
         with open(os.path.join(folder, METADATA_FILE)) as f:
@@ -119,7 +134,7 @@ def _is_feature_network(folder) -> bool:
         return False
 
 
-def _read_metadata(folder) -> dict:
+def _read_metadata(folder: str) -> dict[str, Any]:
     path = os.path.join(folder, METADATA_FILE)
     try:
         with open(path) as f:
@@ -131,7 +146,7 @@ def _read_metadata(folder) -> dict:
     return metadata
 
 
-def sha256_of(path) -> str:
+def sha256_of(path: StrPath) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -139,7 +154,7 @@ def sha256_of(path) -> str:
     return digest.hexdigest()
 
 
-def _verify(folder, metadata) -> None:
+def _verify(folder: str, metadata: dict[str, Any]) -> None:
     for name in dict.fromkeys(CHECKED_FILES + tuple(metadata["sha256"])):
         path = os.path.join(folder, name)
         expected = metadata["sha256"].get(name)
@@ -156,7 +171,7 @@ def _verify(folder, metadata) -> None:
             )
 
 
-def info(name_or_path) -> dict:
+def info(name_or_path: StrPath) -> dict[str, Any]:
     """The metadata of a preset (`metadata.json`), plus its folder as `path`."""
     folder = _resolve(name_or_path)
     metadata = _read_metadata(folder)
@@ -164,7 +179,7 @@ def info(name_or_path) -> dict:
     return metadata
 
 
-def load(name_or_path, compile: bool = True, jit_compile="auto"):
+def load(name_or_path: StrPath, compile: bool = True, jit_compile: bool | str = "auto") -> GANModel:
     """Loads a preset as a `GANModel`, ready to `generate` and to fine-tune with `fit`.
 
     Verifies the sha256 of the config and weights first.
@@ -204,14 +219,14 @@ def load(name_or_path, compile: bool = True, jit_compile="auto"):
 
 
 def save(
-    model,
+    model: GANModel,
     name: str,
     *,
     dataset: str,
     description: str = "",
-    training: dict | None = None,
-    scores: dict | None = None,
-    class_names=None,
+    training: dict[str, Any] | None = None,
+    scores: dict[str, Any] | None = None,
+    class_names: Iterable[object] | None = None,
     zoo_dir: str | None = None,
     overwrite: bool = False,
     sample_seed: int = 0,
@@ -261,7 +276,7 @@ def save(
             json.dump(keras.saving.serialize_keras_object(model), f, indent=1)
         model.generator.save_weights(os.path.join(tmp, GENERATOR_WEIGHTS_FILE))
         model.discriminator.save_weights(os.path.join(tmp, DISCRIMINATOR_WEIGHTS_FILE))
-        checked = CHECKED_FILES
+        checked: tuple[str, ...] = CHECKED_FILES
         if model.ema_generator is not None:
             model.ema_generator.save_weights(os.path.join(tmp, EMA_WEIGHTS_FILE))
             checked += (EMA_WEIGHTS_FILE,)
@@ -306,7 +321,7 @@ def save(
     return target
 
 
-def record_scores(name_or_path, key: str, result: dict) -> dict:
+def record_scores(name_or_path: StrPath, key: str, result: dict[str, Any]) -> dict[str, Any]:
     """Stores measured scores in a preset's `metadata.json` and model card.
 
     `result` is what `kerasgan.metrics.evaluate` returns (the scores and their

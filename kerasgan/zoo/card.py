@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from kerasgan._typing import StrPath
+
 
 def _table(rows) -> str:
     lines = ["| | |", "|---|---|"]
@@ -148,7 +152,7 @@ def model_card(metadata: dict) -> str:
     return "\n".join(parts)
 
 
-def write_model_card(path, metadata: dict) -> None:
+def write_model_card(path: StrPath, metadata: dict[str, Any]) -> None:
     """Writes the model card of a preset from its `metadata.json` content."""
     with open(path, "w") as f:
         f.write(model_card(metadata))

@@ -42,8 +42,14 @@ CASES = {
     # ramp-up; ADA (R1 through the augmentations, p adapted after each step)
     "stylegan2": (
         "stylegan2",
-        {"w_dim": 16, "mapping_layers": 2, "ada": "bgc", "ada_p": 0.5, "ada_interval": 1,
-         "ada_speed_img": 800},
+        {
+            "w_dim": 16,
+            "mapping_layers": 2,
+            "ada": "bgc",
+            "ada_p": 0.5,
+            "ada_interval": 1,
+            "ada_speed_img": 800,
+        },
     ),
     "dcgan_diffaugment_ema": (
         "dcgan",
