@@ -156,17 +156,61 @@ def parse_pipeline(pipeline) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------- draws
+#: Uniform and normal numbers per image that each transformation takes.
+_UNIFORM_COLS = {
+    "xflip": 2, "rotate90": 2, "xint": 3, "scale": 1, "rotate": 4, "aniso": 1, "xfrac": 1,
+    "brightness": 1, "contrast": 1, "lumaflip": 2, "hue": 2, "saturation": 1,
+}  # fmt: skip
+_NORMAL_COLS = {"scale": 1, "aniso": 1, "xfrac": 2, "brightness": 1, "contrast": 1, "saturation": 1}
+
+
+class _Draws:
+    """Every random number of one augmentation call, from two draws.
+
+    One `(batch, U)` uniform and one `(batch, N)` normal draw (per replica,
+    its slice of the global batch's), handed out column by column in the
+    order the transformations ask. Two random ops instead of two dozen: under
+    XLA the random ops cost most of the pipeline's compile time.
+    """
+
+    def __init__(self, seed, batch, names):
+        u_cols = sum(_UNIFORM_COLS[n] for n in names)
+        n_cols = sum(_NORMAL_COLS.get(n, 0) for n in names)
+        self.u = self.n = None
+        if u_cols:
+            self.u = replica_rows(
+                lambda rows: draws.uniform((rows, u_cols), 0.0, 1.0, seed=seed), batch
+            )
+        if n_cols:
+            self.n = replica_rows(lambda rows: draws.normal((rows, n_cols), seed=seed), batch)
+        self.next_u = self.next_n = 0
+
+    @classmethod
+    def of(cls, seed, batch, names):
+        return seed if isinstance(seed, cls) else cls(_seed_generator(seed), batch, names)
+
+    def uniform(self, low, high, cols):
+        out = self.u[:, self.next_u : self.next_u + cols]
+        self.next_u += cols
+        return low + (high - low) * out
+
+    def normal(self, cols):
+        out = self.n[:, self.next_n : self.next_n + cols]
+        self.next_n += cols
+        return out
+
+
 def _uniform(batch, seed, low=0.0, high=1.0, cols=1):
-    # (batch, cols); per replica, its slice of the global batch's draw.
-    return replica_rows(lambda n: draws.uniform((n, cols), low, high, seed=seed), batch)
+    return seed.uniform(low, high, cols)  # (batch, cols)
 
 
 def _normal(batch, seed, cols=1):
-    return replica_rows(lambda n: draws.normal((n, cols), seed=seed), batch)
+    return seed.normal(cols)
 
 
 def _randint(batch, high, seed):
-    return replica_rows(lambda n: draws.randint((n, 1), 0, high, seed=seed), batch)[:, 0]
+    u = seed.uniform(0.0, 1.0, 1)[:, 0]
+    return ops.minimum(ops.cast(ops.floor(u * high), "int32"), high - 1)
 
 
 def _applied(batch, probability, seed):
@@ -247,6 +291,7 @@ def _geometric_matrix(batch, probabilities, seed, height, width):
     `probabilities` maps transformation names of the "b" and "g" groups to
     their probability; others are left out (no random numbers drawn).
     """
+    seed = _Draws.of(seed, batch, probabilities)
     g = None
 
     def then(matrix):
@@ -367,6 +412,7 @@ def _color_matrix(batch, probabilities, seed, channels):
     pixel lies on the luma axis, which both leave fixed). `None` when no
     transformation applies (only hue and saturation, on gray images).
     """
+    seed = _Draws.of(seed, batch, probabilities)
     c = None
 
     def then(matrix):
@@ -455,8 +501,8 @@ def _augment(images, probabilities, seed):
             f"ADA's color group takes images with 1 or 3 channels; got {channels}. "
             "Use a geometric pipeline ('bg') for these images."
         )
-    seed = _seed_generator(seed)
     batch = ops.shape(x)[0]
+    seed = _Draws(_seed_generator(seed), batch, list(geometric) + list(color))
     if geometric:
         x = _resample(x, _geometric_matrix(batch, geometric, seed, h, w))
     if color:

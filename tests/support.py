@@ -34,7 +34,14 @@ def image_shape_for(variant: str, image_shape=IMAGE_SHAPE) -> tuple:
 #: are the papers' GPU-sized ones (what the tests check does not depend on width).
 TEST_SIZES = {
     "r3gan": {"base_filters": 16, "max_filters": 64},
-    "stylegan2": {"base_filters": 16, "max_filters": 64, "w_dim": 64, "mapping_layers": 2},
+    # ADA (on by default) has tests of its own (test_ada_training, the backend check)
+    "stylegan2": {
+        "base_filters": 16,
+        "max_filters": 64,
+        "w_dim": 64,
+        "mapping_layers": 2,
+        "ada": None,
+    },
 }
 
 

@@ -16,7 +16,9 @@ import kerasgan
 pytestmark = pytest.mark.backends
 
 SMALL = (16, 16, 1)
-COMPILED = "auto" if keras.backend.backend() == "torch" else True
+# jax.jit on JAX; a TensorFlow graph on TensorFlow (ADA under TensorFlow's XLA,
+# which compiles it far more slowly: tests/test_ada.py)
+COMPILED = {"jax": True, "tensorflow": False}.get(keras.backend.backend(), "auto")
 
 
 def _np(x):

@@ -57,6 +57,7 @@ def tiny(**kwargs):
         base_filters=4,
         max_filters=8,
         seed=0,
+        ada=None,  # ADA's tests: tests/test_ada_training.py
     )
     kw.update(kwargs)
     return kerasgan.create("stylegan2", **kw)

@@ -33,24 +33,18 @@ CASES = {
     "lsgan": ("lsgan", {}),
     "wgan_gp": ("wgan_gp", {}),
     "r1gan": ("r1gan", {}),
-    "r1gan_lazy": ("r1gan", {"r1_interval": 2}),
+    # lazy R1, through ADA's augmentations (p adapted after each step)
+    "r1gan_lazy": (
+        "r1gan",
+        {"r1_interval": 2, "ada": "bgc", "ada_p": 0.5, "ada_interval": 1, "ada_speed_img": 800},
+    ),
     "sngan": ("sngan", {}),
     "cgan": ("cgan", {"num_classes": 3}),
     "acgan": ("acgan", {"num_classes": 3}),
     "cgan_projection": ("cgan_projection", {"num_classes": 3}),
     # path length (second-order through upsampling), style mixing, noise, EMA
-    # ramp-up; ADA (R1 through the augmentations, p adapted after each step)
-    "stylegan2": (
-        "stylegan2",
-        {
-            "w_dim": 16,
-            "mapping_layers": 2,
-            "ada": "bgc",
-            "ada_p": 0.5,
-            "ada_interval": 1,
-            "ada_speed_img": 800,
-        },
-    ),
+    # ramp-up (ADA: the r1gan_lazy case)
+    "stylegan2": ("stylegan2", {"w_dim": 16, "mapping_layers": 2, "ada": None}),
     "dcgan_diffaugment_ema": (
         "dcgan",
         {"diffaugment": "color,translation,cutout", "ema_decay": 0.9},
