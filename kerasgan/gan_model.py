@@ -1032,6 +1032,72 @@ class GANModel(backend.Trainer, keras.Model):
         validation.check_label_values(labels, self.num_classes)
         return labels
 
+    # ----------------------------------------------------------------- presets
+    @classmethod
+    def from_preset(
+        cls, preset: str, *, compile: bool = True, jit_compile: bool | str = "auto"
+    ) -> GANModel:
+        """Loads a trained preset, as KerasHub's `Backbone.from_preset`.
+
+        The same as `kerasgan.zoo.load(preset)`: offline, sha256-checked,
+        compiled with the variant's optimizers (fresh state) unless
+        `compile=False`.
+
+        Args:
+            preset: a name from `kerasgan.zoo.list()` (or
+                `kerasgan.list_variants(pretrained=True)`), or a preset folder
+                (written by `save_to_preset` or `kerasgan.zoo.save`).
+            compile: compile the loaded model.
+            jit_compile: passed to `compile`.
+
+        Raises:
+            ValueError: called on a variant class (`kerasgan.DCGAN.from_preset`)
+                with a preset of another variant.
+
+        Example:
+            >>> gan = kerasgan.GANModel.from_preset("cgan-fashion-mnist")
+            >>> gan = kerasgan.CGAN.from_preset("cgan-fashion-mnist")  # the same
+            >>> gan.generate(16, labels=7, seed=0)
+        """
+        from kerasgan import zoo
+
+        if cls is not GANModel:
+            variant = zoo.info(preset).get("variant")
+            if variant is not None and variant != cls.variant_name:
+                raise ValueError(
+                    f"Preset {preset!r} is a {variant!r} model, not {cls.variant_name!r}: load "
+                    f"it with kerasgan.GANModel.from_preset({preset!r}) or "
+                    f"kerasgan.get({variant!r}).from_preset({preset!r})."
+                )
+        return zoo.load(preset, compile=compile, jit_compile=jit_compile)
+
+    def save_to_preset(
+        self,
+        preset_dir: str,
+        *,
+        dataset: str = "unspecified",
+        description: str = "",
+        overwrite: bool = False,
+    ) -> str:
+        """Writes this model as a preset folder that `from_preset(preset_dir)`
+        loads (config, weights, EMA weights, sha256 sums, a sample grid and a
+        model card; see `kerasgan.zoo.save` for the training record and
+        scores). The folder's name is the preset's name (lowercase letters,
+        digits, `-`, `_`, `.`). Returns the folder."""
+        import os
+
+        from kerasgan import zoo
+
+        folder = os.path.abspath(os.fspath(preset_dir))
+        return zoo.save(
+            self,
+            os.path.basename(folder),
+            dataset=dataset,
+            description=description,
+            zoo_dir=os.path.dirname(folder),
+            overwrite=overwrite,
+        )
+
     # ----------------------------------------------------------- serialization
     def get_config(self):
         config = super().get_config()

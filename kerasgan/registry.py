@@ -108,20 +108,27 @@ def load_plugins(force: bool = False) -> dict[str, str]:
 
 
 @overload
-def list_variants(details: Literal[False] = False) -> list[str]: ...
+def list_variants(details: Literal[False] = False, pretrained: bool = False) -> list[str]: ...
 @overload
-def list_variants(details: Literal[True]) -> dict[str, str]: ...
+def list_variants(details: Literal[True], pretrained: bool = False) -> dict[str, str]: ...
 @overload
-def list_variants(details: bool) -> list[str] | dict[str, str]: ...
+def list_variants(details: bool, pretrained: bool = False) -> list[str] | dict[str, str]: ...
 
 
-def list_variants(details: bool = False) -> list[str] | dict[str, str]:
+def list_variants(details: bool = False, pretrained: bool = False) -> list[str] | dict[str, str]:
     """Names of the registered variants, sorted (plugins included).
 
-    With `details=True`, a dict `{name: one-line description}`.
+    With `details=True`, a dict `{name: one-line description}`. With
+    `pretrained=True`, only the variants that have a trained preset in the
+    zoo (`GANModel.from_preset`; `kerasgan.zoo.list()` names the presets).
     """
     load_plugins()
     names = sorted(_REGISTRY)
+    if pretrained:
+        from kerasgan import zoo
+
+        with_presets = {zoo.info(p).get("variant") for p in zoo.list()}
+        names = [n for n in names if n in with_presets]
     if details:
         return {n: _REGISTRY[n].description for n in names}
     return names

@@ -217,3 +217,33 @@ def test_cgan_preset_draws_the_requested_class():
         print(f"{names[label]}: samples {hit:.2f}, real images {real_recall:.2f}")
         assert hit >= 0.7 * real_recall, f"{names[label]}: only {hit:.0%} judged as requested"
     assert np.mean(hits) > 0.7  # chance is 0.1
+
+
+# --------------------------------------------------- presets on the model class
+def test_from_preset_on_the_model_class(tmp_path):
+    """KerasHub style: `GANModel.from_preset` is `zoo.load`; a variant class
+    takes its own presets and refuses another variant's with a clear error;
+    `save_to_preset` writes a folder that `from_preset` loads back."""
+    direct = zoo.load("cgan-fashion-mnist", compile=False)
+    gan = kerasgan.GANModel.from_preset("cgan-fashion-mnist", compile=False)
+    assert type(gan) is kerasgan.CGAN
+    np.testing.assert_array_equal(
+        gan.generate(4, labels=7, seed=0), direct.generate(4, labels=7, seed=0)
+    )
+    assert type(kerasgan.CGAN.from_preset("cgan-fashion-mnist", compile=False)) is kerasgan.CGAN
+    with pytest.raises(ValueError, match=r"is a 'cgan' model, not 'dcgan'.*GANModel.from_preset"):
+        kerasgan.DCGAN.from_preset("cgan-fashion-mnist")
+
+    tiny = kerasgan.create("dcgan", image_shape=(16, 16, 1), base_filters=4, seed=0)
+    folder = tiny.save_to_preset(str(tmp_path / "my-dcgan"), dataset="random")
+    assert os.path.isdir(folder) and os.path.basename(folder) == "my-dcgan"
+    loaded = kerasgan.DCGAN.from_preset(folder)
+    assert loaded.compiled
+    np.testing.assert_array_equal(loaded.generate(3, seed=1), tiny.generate(3, seed=1))
+
+
+def test_list_variants_with_presets():
+    assert kerasgan.list_variants(pretrained=True) == ["cgan", "dcgan", "wgan_gp"]
+    details = kerasgan.list_variants(details=True, pretrained=True)
+    assert sorted(details) == ["cgan", "dcgan", "wgan_gp"] and all(details.values())
+    assert len(kerasgan.list_variants()) > 3
