@@ -258,8 +258,9 @@ class GANModel(backend.Trainer, keras.Model):
         if len(set(self._term_names)) != len(self._term_names):
             raise ValueError(f"Penalty and loss-term names must differ; got {self._term_names}.")
         for name in self._term_names:
-            tracker = penalties.value_tracker(name) if name == "ada_p" else None
-            setattr(self, f"{name}_tracker", tracker or penalties.loss_tracker(name))
+            # ADA's p is a state: its last value, not an average like the losses
+            tracker = penalties.LastValue(name) if name == "ada_p" else penalties.loss_tracker(name)
+            setattr(self, f"{name}_tracker", tracker)
         # set by compile(): keras optimizers (LossScaleOptimizer-wrapped under float16)
         self.d_optimizer: Any = None
         self.g_optimizer: Any = None

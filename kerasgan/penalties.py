@@ -174,8 +174,3 @@ class LastValue(keras.metrics.Metric):
 
     def reset_state(self) -> None:
         self.value.assign(ops.zeros((), self.dtype))
-
-
-def value_tracker(name: str) -> LastValue:
-    """A `LastValue` metric named `name`."""
-    return LastValue(name)
