@@ -239,7 +239,13 @@ def test_from_preset_on_the_model_class(tmp_path):
     assert os.path.isdir(folder) and os.path.basename(folder) == "my-dcgan"
     loaded = kerasgan.DCGAN.from_preset(folder)
     assert loaded.compiled
-    np.testing.assert_array_equal(loaded.generate(3, seed=1), tiny.generate(3, seed=1))
+    for saved, restored in zip(tiny.weights, loaded.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(saved), np.asarray(restored))
+    # the loaded model is compiled (XLA may run `generate`), the original is not:
+    # same weights, images equal up to float summation order
+    np.testing.assert_allclose(
+        loaded.generate(3, seed=1), tiny.generate(3, seed=1), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_list_variants_with_presets():
