@@ -12,6 +12,15 @@
 
 Every failure raises `DataError` (a `ValueError`) saying what was tried and how
 to fix it.
+
+Damaged or hostile files get a `DataError` naming the file as soon as their
+header is read, before anything of the size they claim is allocated: IDX
+headers are checked against the file's (or the gzip trailer's) length, `.npy`
+headers inside a `.npz` against their zip member, image headers against
+`images.MAX_IMAGE_PIXELS`, and any claim larger than this machine's memory is
+refused. `.npz` object arrays are never unpickled. See `read_idx`,
+`arrays.npz_source` and the `images` module for what each loader accepts and
+converts (palette, 16-bit, RGBA and mixed-mode images are converted).
 """
 
 from __future__ import annotations
@@ -96,6 +105,11 @@ def _from_folder(folder: str, split: str, resizing: bool, name: str | None = Non
 def _from_file(path: str, split: str) -> Source:
     if path.lower().endswith(".npz"):
         return npz_source(path, split)
+    if path.lower().endswith(".npy"):
+        raise DataError(
+            f"{path} is a single .npy array; kerasgan.data reads .npz archives: save it with "
+            "np.savez(path, images=images) (and labels=labels), or pass a folder of images."
+        )
     raise DataError(
         f"{path} is a file that kerasgan.data cannot read: pass a .npz file, a folder of "
         "images, or a folder of MNIST-style IDX files."

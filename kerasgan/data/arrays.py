@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import zipfile
+import zlib
+from typing import IO
 
 import numpy as np
 import tensorflow as tf
 
 from kerasgan.data.errors import DataError
+from kerasgan.data.limits import check_fits_in_memory, human_bytes
 from kerasgan.data.pipeline import NO_LABEL, Source
 
 #: `.npz` keys searched for images and labels, in order, per split.
@@ -125,37 +129,165 @@ def array_source(
     )
 
 
-def _open_npz(path: str):
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise DataError(f"Could not read {path} as a .npz file: {e}") from None
-    if not hasattr(archive, "files"):
-        raise DataError(f"{path} is a single .npy array, not a .npz archive (np.savez).")
-    return archive
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a member first, or an empty archive
+#: Deflate packs at most about 1032 bytes into one; a zip directory that says a
+#: member unpacks to more than this many times its packed size is lying.
+_MAX_DEFLATE_RATIO = 1100
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,  # a compression method zipfile cannot unpack
+    RuntimeError,  # an encrypted member
+)
 
 
-def _npz_array(archive, path: str, key: str) -> np.ndarray:
-    try:
-        return archive[key]
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise DataError(f"Could not read key {key!r} of {path}: {e}") from None
+class NpzArchive:
+    """A `.npz` archive whose members are checked before they are read.
+
+    Only `.npy` members holding plain numbers or strings are read: an object
+    array (which `np.load` could only unpickle, and unpickling can run code)
+    is refused, as is a member whose `.npy` header claims a shape larger than
+    the member's data, or than this machine's memory. The checks read the
+    zip directory and the few hundred bytes of the `.npy` header, so a lying
+    header fails before anything is allocated for it.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            with open(path, "rb") as f:
+                magic = f.read(len(_NPY_MAGIC))
+        except OSError as e:
+            raise DataError(f"Could not read {path} as a .npz file: {e}") from None
+        if magic == _NPY_MAGIC:
+            raise DataError(
+                f"{path} is a single .npy array, not a .npz archive (np.savez): save it with "
+                "np.savez(path, images=images) (and labels=labels)."
+            )
+        if not magic.startswith(_ZIP_MAGICS):
+            problem = (
+                "it is empty (0 bytes)"
+                if not magic
+                else f"it does not start like a zip archive (first bytes {magic[:4].hex(' ')})"
+            )
+            raise DataError(
+                f"Could not read {path} as a .npz file: {problem}; expected an archive written "
+                "by np.savez."
+            )
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except _READ_ERRORS as e:
+            raise DataError(f"Could not read {path} as a .npz file: {e}") from None
+        names = self.zip.namelist()
+        self.members = {name.removesuffix(".npy"): name for name in names}
+        self.members.update({n.removesuffix(".npy"): n for n in names if n.endswith(".npy")})
+        self.files = list(self.members)
+
+    def __enter__(self) -> NpzArchive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.zip.close()
+
+    def _fail(self, key: str, problem: str) -> DataError:
+        return DataError(f"{self.path}: key {key!r} {problem}")
+
+    def _check_directory(self, key: str, info: zipfile.ZipInfo) -> None:
+        packed, unpacked = info.compress_size, info.file_size
+        if info.compress_type == zipfile.ZIP_STORED and packed != unpacked:
+            lie = f"{unpacked} bytes but stores {packed}"
+        elif info.compress_type == zipfile.ZIP_DEFLATED and (
+            unpacked > _MAX_DEFLATE_RATIO * packed + 1024
+        ):
+            lie = f"{human_bytes(unpacked)} packed into {packed} bytes, more than deflate can do"
+        else:
+            return
+        raise self._fail(
+            key,
+            f"is corrupt: the zip directory says its member holds {lie}. Write the file "
+            "again with np.savez.",
+        )
+
+    def _check_header(self, key: str, info: zipfile.ZipInfo, member: IO[bytes]) -> None:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        if dtype.hasobject:
+            raise self._fail(
+                key,
+                f"is an array of Python objects (dtype {dtype}): reading it means unpickling, "
+                "and unpickling a file can run any code, so kerasgan reads .npz files with "
+                "allow_pickle=False. Save numbers instead: images as uint8 or float32 "
+                "(np.asarray(images, 'uint8')), labels as integers, class names as strings "
+                "(np.array(names, dtype=str)).",
+            )
+        claim = f"shape {shape} of {dtype}"
+        if any(dim < 0 for dim in shape):
+            raise self._fail(key, f"is corrupt: its .npy header says {claim}.")
+        nbytes = math.prod(shape) * dtype.itemsize
+        available = info.file_size - member.tell()
+        if nbytes > available:
+            raise self._fail(
+                key,
+                f"is truncated or corrupt: its .npy header says {claim} "
+                f"({human_bytes(nbytes)}) but the archive holds {human_bytes(available)} of "
+                "data for it. Write the file again with np.savez.",
+            )
+        check_fits_in_memory(nbytes, f"{self.path} (key {key!r})", claim)
+
+    def array(self, key: str) -> np.ndarray:
+        """The array under `key`, after the checks in the class docstring."""
+        info = self.zip.getinfo(self.members[key])
+        self._check_directory(key, info)
+        try:
+            with self.zip.open(info) as member:
+                if member.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+                    raise self._fail(
+                        key, "is not a .npy array (a file np.savez did not write); remove it."
+                    )
+                member.seek(0)
+                self._check_header(key, info, member)
+                member.seek(0)
+                return np.lib.format.read_array(member, allow_pickle=False)
+        except DataError:
+            raise
+        except _READ_ERRORS as e:
+            raise self._fail(key, f"could not be read: {e}") from None
 
 
 def npz_class_names(path: str) -> list[str] | None:
     """Class names stored in a `.npz` under `class_names` / `label_names`, else None."""
-    with _open_npz(path) as archive:
+    with NpzArchive(path) as archive:
         for key in NPZ_CLASS_NAME_KEYS:
             if key in archive.files:
-                return [str(name) for name in _npz_array(archive, path, key).tolist()]
+                return [str(name) for name in archive.array(key).tolist()]
     return None
 
 
 def npz_source(path: str, split: str) -> Source:
-    """The `split` of a `.npz` file (see `NPZ_IMAGE_KEYS`, `NPZ_LABEL_KEYS`)."""
+    """The `split` of a `.npz` file (see `NPZ_IMAGE_KEYS`, `NPZ_LABEL_KEYS`).
+
+    The archive is read with the checks of `NpzArchive`: object arrays are not
+    unpickled, and a `.npy` header claiming more data than its member holds
+    (or than this machine's memory) is refused before anything is allocated.
+    Class names, then labels, are read before the images, so a bad small
+    array fails before the large one is read. Everything is read into memory:
+    for data larger than memory use a folder of image files.
+
+    Raises:
+        DataError: naming the file and key, for an archive that is not a
+            `.npz` written by `np.savez`, is damaged, lies about its sizes,
+            holds objects, or whose arrays are not images / labels.
+    """
     if split not in NPZ_IMAGE_KEYS:
         raise DataError(f"Unknown split {split!r} for {path}; use 'train' or 'test'.")
-    with _open_npz(path) as archive:
+    with NpzArchive(path) as archive:
         keys = list(archive.files)
         image_key = next((k for k in NPZ_IMAGE_KEYS[split] if k in keys), None)
         if image_key is None:
@@ -166,12 +298,12 @@ def npz_source(path: str, split: str) -> Source:
         label_keys = NPZ_LABEL_KEYS[split]
         paired = _PAIRED_LABELS.get(image_key, "y_test")
         label_key = paired if paired in keys else next((k for k in label_keys if k in keys), None)
-        images = _npz_array(archive, path, image_key)
-        labels = None if label_key is None else _npz_array(archive, path, label_key)
-        names = None
+        names = None  # the small arrays first: a bad one fails before the images are read
         for key in NPZ_CLASS_NAME_KEYS:
             if key in keys:
-                names = [str(name) for name in _npz_array(archive, path, key).tolist()]
+                names = [str(name) for name in archive.array(key).tolist()]
+        labels = None if label_key is None else archive.array(label_key)
+        images = archive.array(image_key)
     hint = f"Store labels under one of {', '.join(label_keys)}; its keys are {', '.join(keys)}."
     return array_source(
         images,

@@ -11,9 +11,27 @@ pipeline (`tf.io.decode_image`, after the file list is shuffled), so the folder
 never has to fit in memory. Damage inside a complete file (flipped bytes) is
 only found when decoding it, where TensorFlow's error does not name the file.
 
-Channels are kept as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) when every
-file has the same count; a folder that mixes counts is converted to RGB (alpha
-dropped).
+Refused from the header, with a `DataError` naming the file, before anything is
+decoded: empty files, files that are not PNG/JPEG/GIF/BMP whatever their name
+says, headers that are cut short or impossible (a PNG bit depth its colour type
+does not allow, a 0-pixel side, a 16-bit BMP), and images of more than
+`MAX_IMAGE_PIXELS` pixels: a decompression bomb is a small file whose header
+claims, say, 100000x100000 pixels, and decoding it would allocate tens of GB.
+
+Modes, converted rather than refused:
+
+- 16-bit PNGs (gray or colour) keep their precision: 0..65535 maps to [-1, 1]
+  as 0..255 does for 8-bit files.
+- Palette PNGs decode to RGB, or to RGBA when they carry transparency (a tRNS
+  chunk); 1-, 2- and 4-bit gray PNGs decode to gray.
+- Channels are kept as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) when every
+  file has the same count; a folder that mixes counts is converted to RGB: gray
+  is repeated, alpha dropped (the colour under a transparent pixel is kept as
+  stored, as Keras' `image_dataset_from_directory(color_mode="rgb")` does).
+  Flatten transparent images onto a background first if that colour is
+  meaningless.
+- Images of different sizes are refused, naming two of them, unless
+  `image_size=(h, w)` is given to resize them all.
 """
 
 from __future__ import annotations
@@ -28,8 +46,14 @@ from kerasgan.data.errors import DataError, DataNotFoundError
 from kerasgan.data.pipeline import NO_LABEL, Source
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+#: The most pixels (height x width) an image may have: 8192 x 8192, 1 GiB once
+#: decoded to float32 RGBA. Larger images are refused from their header before
+#: anything is decoded; raise it (`kerasgan.data.images.MAX_IMAGE_PIXELS = ...`)
+#: to load genuine larger images.
+MAX_IMAGE_PIXELS = 8192 * 8192
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # by PNG colour type
+_PNG_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 _JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOFn markers
 _BMP_CHANNELS = {8: 1, 24: 3, 32: 4}  # by bits per pixel
 
@@ -96,13 +120,22 @@ def list_images(folder: str):
 
 def _png(f):
     head = f.read(33)
-    if len(head) < 33 or head[12:16] != b"IHDR":
+    if len(head) < 33 or head[12:16] != b"IHDR" or head[8:12] != b"\x00\x00\x00\x0d":
         raise _Bad("corrupt PNG header")
-    width, height = struct.unpack(">II", head[16:24])
-    if head[25] not in _PNG_CHANNELS:
-        raise _Bad(f"unknown PNG colour type {head[25]}")
-    channels = _PNG_CHANNELS[head[25]]
-    while head[25] == 3:  # palette: TensorFlow adds alpha when a tRNS chunk is there
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(
+        ">IIBBBBB", head[16:29]
+    )
+    if colour not in _PNG_CHANNELS:
+        raise _Bad(f"unknown PNG colour type {colour}")
+    if depth not in _PNG_DEPTHS[colour]:
+        raise _Bad(
+            f"corrupt PNG header: bit depth {depth} with colour type {colour} (allowed: "
+            f"{', '.join(map(str, _PNG_DEPTHS[colour]))})"
+        )
+    if compression != 0 or filtering != 0 or interlace not in (0, 1):
+        raise _Bad("corrupt PNG header: unknown compression, filter or interlace method")
+    channels = _PNG_CHANNELS[colour]
+    while colour == 3:  # palette: TensorFlow adds alpha when a tRNS chunk is there
         chunk = f.read(8)
         if len(chunk) < 8:
             raise _Bad("truncated PNG (no image data)")
@@ -130,6 +163,8 @@ def _jpeg(f):
         if code in (0xD9, 0xDA):
             raise _Bad("corrupt JPEG (no frame header before the image data)")
         length = struct.unpack(">H", f.read(2))[0]
+        if length < 2:
+            raise _Bad("corrupt JPEG (bad segment length)")
         if code in _JPEG_FRAMES:
             _, height, width, components = struct.unpack(">BHHB", f.read(6))
             return height, width, 1 if components == 1 else 3  # CMYK decodes to RGB
@@ -177,10 +212,14 @@ def read_header(path: str) -> tuple[int, int, int]:
 
     Also checks the file is not truncated (the format's end marker); a file
     that fails that check is decoded for real, and fails only if that fails.
+    An image of more than `MAX_IMAGE_PIXELS` pixels is refused from its header,
+    before anything is decoded.
 
     Raises:
-        DataError: naming the file, when it is not a readable PNG/JPEG/GIF/BMP.
+        DataError: naming the file, when it is not a readable PNG/JPEG/GIF/BMP,
+            or is larger than `MAX_IMAGE_PIXELS`.
     """
+    fix = "Remove or replace the file."
     try:
         with open(path, "rb") as f:
             magic = f.read(8)
@@ -204,14 +243,26 @@ def read_header(path: str) -> tuple[int, int, int]:
     except OSError as e:
         reason = e.strerror or str(e)
     else:
-        problem = None if complete else _decodes(path)
-        if problem is not None:
-            reason = f"truncated or corrupt {kind} data ({problem})"
-        elif shape[0] > 0 and shape[1] > 0:
-            return shape
+        height, width = shape[:2]
+        pixels = height * width
+        if height <= 0 or width <= 0:
+            reason = f"it says it is {height}x{width} pixels"
+        elif pixels > MAX_IMAGE_PIXELS:
+            reason = (
+                f"its {kind} header says it is {height}x{width} pixels ({pixels:,}), more than "
+                f"kerasgan.data.images.MAX_IMAGE_PIXELS ({MAX_IMAGE_PIXELS:,}); a damaged or "
+                "hostile file (a decompression bomb) says that"
+            )
+            fix = (
+                "Remove the file, or shrink the image; if it is genuine and you have the "
+                "memory, raise kerasgan.data.images.MAX_IMAGE_PIXELS."
+            )
         else:
-            reason = f"it says it is {shape[0]}x{shape[1]} pixels"
-    raise DataError(f"Cannot read image {path}: {reason}. Remove or replace the file.")
+            problem = None if complete else _decodes(path)
+            if problem is None:
+                return shape
+            reason = f"truncated or corrupt {kind} data ({problem})"
+    raise DataError(f"Cannot read image {path}: {reason}. {fix}")
 
 
 def match_channels(image, channels: int):
