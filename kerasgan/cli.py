@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 from kerasgan.utils.versions import library_versions
@@ -33,21 +35,88 @@ class UserError(Exception):
     """A mistake the user can fix; printed as one line, no traceback."""
 
 
+def _probe(folder):
+    """Creates and removes a file of a fresh name in `folder` (never through a link)."""
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=".write_test.")
+    os.close(fd)
+    os.remove(probe)
+
+
 def _check_writable_dir(path, flag):
     try:
         os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".write_test")
-        open(probe, "w").close()
-        os.remove(probe)
+        _probe(path)
     except OSError as e:
         raise UserError(f"Cannot write to {flag} {path}: {e.strerror}.") from None
 
 
+def _check_creatable_dir(path, flag):
+    """Fails as `_check_writable_dir` would, but creates nothing: an existing
+    folder gets a probe file; for a missing one, its nearest existing parent
+    must be a writable folder."""
+    if os.path.isdir(path):
+        return _check_writable_dir(path, flag)
+    parent = os.path.abspath(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UserError(f"Cannot write to {flag} {path}: {parent} is a file, not a folder.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"Cannot write to {flag} {path}: permission denied in {parent}.")
+
+
+def _make_dirs(path, flag):
+    """`os.makedirs(path)`; returns the outermost folder it created (None if none)."""
+    top, parent = None, os.path.abspath(path)
+    while not os.path.exists(parent):
+        top, parent = parent, os.path.dirname(parent)
+    _check_writable_dir(path, flag)
+    return top
+
+
 def _check_writable_file(path, flag):
-    folder = os.path.dirname(os.path.abspath(path))
-    _check_writable_dir(folder, flag)
+    """Fails if `path` can't be written; creates nothing (its folder is made on writing)."""
     if os.path.isdir(path):
         raise UserError(f"{flag} {path} is a folder; give a file name.")
+    _check_creatable_dir(os.path.dirname(os.path.abspath(path)), flag)
+
+
+def _write_json(record, path):
+    """Writes `record` at `path`, atomically (a link at `path` is replaced, not followed)."""
+    from kerasgan.utils.files import write_atomically
+
+    write_atomically(json.dumps(record, indent=2).encode(), path)
+
+
+def _check_feature_spec(spec, flag):
+    """Refuses, before anything is loaded, a feature network named by a path that
+    is not there (a zoo name is a plain folder name: no `/`, no `../`), and a
+    classifier `.keras` file that holds code (`kerasgan.saving.check_no_code`)."""
+    from kerasgan.saving import ModelFileError, check_no_code
+    from kerasgan.zoo import zoo_dirs
+
+    spec = os.fspath(spec)
+    if spec in ("inception", "inception_v3", "inceptionv3"):
+        return
+    if os.path.exists(spec):
+        candidates = [spec]
+    elif os.path.isabs(spec) or "/" in spec or os.sep in spec:
+        raise UserError(
+            f"{flag}: no file or folder {spec}; give 'inception', a classifier .keras file or "
+            "folder, or the name of a classifier folder in the zoo."
+        )
+    else:
+        candidates = [os.path.join(root, spec) for root in zoo_dirs()]
+    for path in candidates:
+        if os.path.isdir(path):
+            path = os.path.join(path, "classifier.keras")
+        if os.path.isfile(path):
+            if path.endswith(".keras"):
+                try:
+                    check_no_code(path)
+                except ModelFileError as e:
+                    raise UserError(f"{flag}: {e}") from None
+            return
 
 
 # --------------------------------------------------------------------- variants
@@ -113,6 +182,7 @@ def _metric_callbacks(args, gan, data):
                 "or zoo name) or 'inception' (ImageNet weights in the Keras cache)."
             )
         features = "fashion-mnist-classifier"
+    _check_feature_spec(features, "--fid-features")
     crop = None
     if args.pad_to:  # score the area of the unpadded real images
         crop = _image_shape(data.load(args.dataset, batch_size=1, shuffle=False))[:2]
@@ -173,8 +243,15 @@ def _cmd_train(args) -> int:
             "(KERAS_BACKEND=torch) does not offer: drop --jit (the step runs eagerly) or "
             "use KERAS_BACKEND=jax or KERAS_BACKEND=tensorflow."
         )
-    _check_writable_dir(args.out, "--out")
+    # Everything that can fail on bad input is checked before --out is created, so a
+    # failed command leaves no new folder behind.
+    _check_creatable_dir(args.out, "--out")
     backup_dir = os.path.join(args.out, BACKUP_DIR)
+    if os.path.islink(backup_dir):
+        raise UserError(
+            f"{backup_dir} is a link; train keeps (and at the end deletes) its backup there, "
+            "so it must be a folder of its own: remove the link or choose another --out."
+        )
     if os.path.isdir(backup_dir) and os.listdir(backup_dir) and not args.resume:
         raise UserError(
             f"{args.out} holds an interrupted run; pass --resume to continue it, or choose "
@@ -207,32 +284,37 @@ def _cmd_train(args) -> int:
         raise UserError(f"--set: {e}") from None
     gan.compile(jit_compile=args.jit)
     args.grid_seed = 1234 if args.seed is None else args.seed
-    callbacks, history = _make_callbacks(args, _metric_callbacks(args, gan, data))
-
-    print(
-        f"Training {args.variant} on {args.dataset} {gan.image_shape}, batch {args.batch_size}, "
-        f"{args.epochs} epoch(s), {keras.backend.backend()} backend, "
-        f"XLA {'on' if gan.jit_compile else 'off'} -> {args.out}"
-        + (" (resuming)" if args.resume else "")
-    )
+    metric_callbacks = _metric_callbacks(args, gan, data)
+    created = _make_dirs(args.out, "--out")
     start = time.time()
-    gan.fit(
-        ds,
-        epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch,
-        callbacks=callbacks,
-        verbose=2 if os.environ.get("CI") else 1,
-    )
+    try:
+        callbacks, history = _make_callbacks(args, metric_callbacks)
+        print(
+            f"Training {args.variant} on {args.dataset} {gan.image_shape}, batch "
+            f"{args.batch_size}, {args.epochs} epoch(s), {keras.backend.backend()} backend, "
+            f"XLA {'on' if gan.jit_compile else 'off'} -> {args.out}"
+            + (" (resuming)" if args.resume else "")
+        )
+        gan.fit(
+            ds,
+            epochs=args.epochs,
+            steps_per_epoch=args.steps_per_epoch,
+            callbacks=callbacks,
+            verbose=2 if os.environ.get("CI") else 1,
+        )
+    except Exception:
+        # a run that failed before its first backup leaves nothing to resume: remove
+        # the folders this command created (never one that was there before)
+        if created is not None and not (os.path.isdir(backup_dir) and os.listdir(backup_dir)):
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     wall_time = time.time() - start
     model_path = os.path.join(args.out, f"{args.variant}.keras")
     gan.save(model_path)
     grid_path = gan.save_sample_grid(
         os.path.join(args.out, "samples.png"), n=args.samples, seed=args.grid_seed
     )
-    previous = {}
-    if args.resume and os.path.exists(os.path.join(args.out, RUN_FILE)):
-        with open(os.path.join(args.out, RUN_FILE)) as f:
-            previous = json.load(f)
+    previous = _previous_wall_time(os.path.join(args.out, RUN_FILE)) if args.resume else 0.0
     run = {
         "variant": args.variant,
         "dataset": str(args.dataset),
@@ -249,18 +331,24 @@ def _cmd_train(args) -> int:
         "jit_compile": bool(gan.jit_compile),
         # this session's time plus the time spent before an interruption (from the backup)
         # or in an earlier, completed run that was extended with --resume --epochs N
-        "wall_time_s": round(
-            wall_time + max(args.backup.previous_time_s, previous.get("wall_time_s", 0.0)), 1
-        ),
+        "wall_time_s": round(wall_time + max(args.backup.previous_time_s, previous), 1),
         "command": "kerasgan " + " ".join(args.argv),
         "backend": keras.backend.backend(),
         "versions": _versions(),
         "history": history,
     }
-    with open(os.path.join(args.out, RUN_FILE), "w") as f:
-        json.dump(run, f, indent=2)
+    _write_json(run, os.path.join(args.out, RUN_FILE))
     print(f"Saved {model_path}, {grid_path}, {CURVES_FILE} and {RUN_FILE} ({wall_time:.0f} s)")
     return 0
+
+
+def _previous_wall_time(path) -> float:
+    """`wall_time_s` of the run.json an earlier run left at `path` (0 if none or unreadable)."""
+    try:
+        with open(path) as f:
+            return max(float(json.load(f).get("wall_time_s", 0.0)), 0.0)
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return 0.0
 
 
 def _versions() -> dict:
@@ -317,6 +405,20 @@ def parse_labels(text, num_classes, class_names=None):
     return ids
 
 
+def _write_npz(arrays, path):
+    """`np.savez_compressed` exactly at `path` (NumPy would add `.npz` to a name
+    without it), atomically."""
+    import io
+
+    import numpy as np
+
+    from kerasgan.utils.files import write_atomically
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomically(buffer.getvalue(), path)
+
+
 def _cmd_sample(args) -> int:
     import numpy as np
 
@@ -356,7 +458,7 @@ def _cmd_sample(args) -> int:
         arrays = {"images": images}
         if labels is not None:
             arrays["labels"] = np.asarray(labels, "int32")
-        np.savez_compressed(args.npz, **arrays)
+        _write_npz(arrays, args.npz)
         written.append(args.npz)
     print(f"Wrote {args.n} samples to {' and '.join(written)}")
     return 0
@@ -393,6 +495,8 @@ def _cmd_zoo(args) -> int:
     if args.run:
         with open(args.run) as f:
             run = json.load(f)
+        if not isinstance(run, dict) or not isinstance(run.get("history") or {}, dict):
+            raise UserError(f"--run {args.run} is not a run.json written by `kerasgan train`.")
         shown_elsewhere = (
             "history",
             "versions",
@@ -469,6 +573,7 @@ def _cmd_eval(args) -> int:
         raise UserError("Pass --dataset NAME|PATH: the real images to compare with.")
     if args.record and str(args.model).endswith(".keras"):
         raise UserError("--record writes into a zoo preset: give a preset name, not a .keras file.")
+    _check_feature_spec(args.features, "--features")
     feature_net = metrics.get_feature_network(args.features, batch_size=args.feature_batch_size)
     model, _ = _load_model(args.model)
     real = metrics.real_statistics(
@@ -505,8 +610,7 @@ def _cmd_eval(args) -> int:
     if args.json:
         record = {"model": str(args.model), "dataset": str(dataset), **result}
         record["versions"] = library_versions()
-        with open(args.json, "w") as f:
-            json.dump(record, f, indent=2)
+        _write_json(record, args.json)
         print(f"Wrote {args.json}")
     if args.record:
         import kerasgan

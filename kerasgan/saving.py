@@ -7,6 +7,12 @@ the previous one. `load_model` checks that a file is a complete `.keras`
 archive before handing it to Keras, so a truncated or corrupt file gets an
 error that says so (Keras reports such a file as "File not found").
 
+A file that holds Python code (a `Lambda` layer's function, serialized as
+bytecode) is refused by `load_model` with `UnsafeModelError` before Keras
+reads its config, and an archive member whose name would be extracted outside
+the archive's folder (`../x`, `/x`) with `ModelFileError`: kerasgan never runs
+code from a file, and Keras' `safe_mode` stays on.
+
 A file of a variant whose class is not registered in the loading process (a
 plugin variant whose module was not imported) gets one short
 `MissingClassError` that names the class and the module to import, in place
@@ -41,6 +47,9 @@ if TYPE_CHECKING:
 __all__ = [
     "MissingClassError",
     "ModelFileError",
+    "UnsafeModelError",
+    "check_no_code",
+    "find_code",
     "load_model",
     "read_variant_record",
     "save_model",
@@ -78,6 +87,20 @@ class MissingClassError(ModelFileError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.class_name, self.module, self.variant, self.path)
+
+
+class UnsafeModelError(ModelFileError):
+    """A model file (or preset config) that holds Python code Keras would run
+    on loading: a lambda serialized as bytecode, e.g. a `Lambda` layer's
+    function. Raised before any of it is rebuilt; `where` says which object
+    holds it."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        self.where = where
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (str(self), self.where)
 
 
 def missing_class_message(
@@ -184,6 +207,17 @@ def save_model(model: keras.Model, filepath: StrPath, overwrite: bool = True, **
     )
 
 
+def _unsafe_member(name: str) -> bool:
+    """Whether an archive member's name points outside the folder it is extracted to."""
+    posix = name.replace("\\", "/")
+    return (
+        posix.startswith("/")
+        or re.match(r"^[A-Za-z]:", posix) is not None
+        or ".." in posix.split("/")
+        or "\0" in posix
+    )
+
+
 def check_model_file(filepath: StrPath) -> str:
     """Raises `ModelFileError` unless `filepath` is a complete `.keras` archive."""
     path = os.fspath(filepath)
@@ -199,6 +233,13 @@ def check_model_file(filepath: StrPath) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            unsafe = sorted(n for n in names if _unsafe_member(n))
+            if unsafe:
+                raise ModelFileError(
+                    f"{path} is not a safe .keras file: its member {unsafe[0]!r} would be "
+                    "written outside the folder it is extracted to (Keras never writes such "
+                    "names). Nothing was extracted; do not use this file, save the model again."
+                )
             missing = [m for m in KERAS_MEMBERS if m not in names]
             if missing:
                 raise ModelFileError(
@@ -219,6 +260,68 @@ def check_model_file(filepath: StrPath) -> str:
     return path
 
 
+#: The `class_name` under which Keras serializes a Python lambda as bytecode.
+LAMBDA_CLASS = "__lambda__"
+
+
+def find_code(config: object) -> str | None:
+    """Where a Keras config (as read from JSON) holds Python code that Keras
+    would run when rebuilding it, or `None` if it holds none.
+
+    Code in a Keras config is a lambda serialized as bytecode (`class_name`
+    `"__lambda__"`): the function of a `Lambda` layer, or a lambda given as
+    an activation, a loss or another argument. Registered classes and
+    functions are names, looked up in this process, and are not code of the
+    file. The answer names the object that holds it, e.g. `"layer 'gate'
+    (Lambda)"`.
+    """
+    stack: list[tuple[object, str]] = [(config, "the model config")]
+    while stack:
+        node, owner = stack.pop()
+        if isinstance(node, dict):
+            class_name = node.get("class_name")
+            if class_name == LAMBDA_CLASS:
+                return owner
+            inner = node.get("config")
+            name = inner.get("name") if isinstance(inner, dict) else None
+            if isinstance(class_name, str) and isinstance(name, str):
+                kind = "layer" if node.get("module") == "keras.layers" else "object"
+                owner = f"{kind} {name!r} ({class_name})"
+            stack.extend((value, owner) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, owner) for value in node)
+    return None
+
+
+def _read_config(path: str) -> object:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read(KERAS_MEMBERS[0]))
+    except (ValueError, RecursionError) as e:
+        raise ModelFileError(
+            f"{path} is not a valid .keras file: its {KERAS_MEMBERS[0]} is not JSON ({e}). "
+            "Restore it from a checkpoint or save the model again."
+        ) from None
+
+
+def check_no_code(filepath: StrPath) -> str:
+    """Raises `UnsafeModelError` if the `.keras` file `filepath` holds Python
+    code (see `find_code`), before any of it is read by Keras; returns the path.
+    Runs `check_model_file` first."""
+    path = check_model_file(filepath)
+    where = find_code(_read_config(path))
+    if where is not None:
+        raise UnsafeModelError(
+            f"Refusing to load {path}: it holds Python code ({where}: a lambda saved as "
+            "bytecode), which would run on loading; nothing from the file was run. Use a "
+            "model saved without Lambda layers (a Layer subclass registered with "
+            "@keras.saving.register_keras_serializable instead); only for a file you made "
+            "yourself, kerasgan.load_model(path, safe_mode=False) loads it.",
+            where,
+        )
+    return path
+
+
 #: Keras' message for a class it cannot find, and the start of the config it appends.
 _NOT_FOUND = re.compile(r"Could not locate class '([^']+)'")
 _CONFIG_MODULE = re.compile(r"Full object config: \{'module': (?:'([^']*)'|None)")
@@ -235,7 +338,7 @@ def _root_cause(message: str) -> str:
     return message.rpartition(_CAUSE)[2] if _CAUSE in message else message
 
 
-def _short(message: str) -> str:
+def short_message(message: str) -> str:
     """Keras' error without the model configs it appends (often many KB)."""
     message = _CONFIG_DUMP.sub("", _root_cause(message)).strip()
     message = " ".join(message.split())
@@ -248,17 +351,24 @@ def load_model(filepath: StrPath, compile: bool = True, **kwargs: Any) -> keras.
     """`keras.saving.load_model` after `check_model_file`, with kerasgan's
     classes and installed plugin variants registered.
 
-    Raises `ModelFileError` for a missing, truncated or corrupt file, and for
-    one Keras cannot rebuild; its `MissingClassError` form, when the file's
-    variant (or another kerasgan class) is not registered here, names the
-    variant and the module that registers it. The messages are short: Keras'
-    dump of the model config is left out."""
+    Never runs code from the file: one that holds Python code (a `Lambda`
+    layer's function saved as bytecode) raises `UnsafeModelError` before Keras
+    reads it, unless the caller passes `safe_mode=False` (Keras' switch, for
+    files one made oneself). Raises `ModelFileError` for a missing, truncated
+    or corrupt file, for an archive member named to be extracted outside its
+    folder, and for a file Keras cannot rebuild; its `MissingClassError`
+    form, when the file's variant (or another kerasgan class) is not
+    registered here, names the variant and the module that registers it. The
+    messages are short: Keras' dump of the model config is left out."""
     import keras
 
     import kerasgan  # noqa: F401 - registers the variant classes
     from kerasgan import registry
 
-    path = check_model_file(filepath)
+    if kwargs.get("safe_mode", True) is False:
+        path = check_model_file(filepath)
+    else:
+        path = check_no_code(filepath)
     registry.load_plugins()
     try:
         return keras.saving.load_model(path, compile=compile, **kwargs)
@@ -273,7 +383,9 @@ def load_model(filepath: StrPath, compile: bool = True, **kwargs: Any) -> keras.
         cause = _root_cause(str(e))
         found, config = _NOT_FOUND.search(cause), _CONFIG_MODULE.search(cause)
         if not found:
-            raise ModelFileError(f"Cannot rebuild the model in {path}: {_short(str(e))}") from e
+            raise ModelFileError(
+                f"Cannot rebuild the model in {path}: {short_message(str(e))}"
+            ) from e
         class_name, module = found.group(1), config.group(1) if config else None
         record = read_variant_record(path)
         if record.get("class_name") == class_name and record.get("module") == module:

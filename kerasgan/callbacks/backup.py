@@ -30,13 +30,41 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         self._session_start = time.time()
-        super().on_train_begin(logs)
+        has_backup = any(
+            os.path.exists(p) for p in (self._weights_path, self._training_metadata_path)
+        )
+        try:
+            super().on_train_begin(logs)
+            record = self._read_record()
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            if not has_backup:
+                raise
+            from kerasgan.saving import ModelFileError, short_message
+
+            raise ModelFileError(
+                f"Cannot resume from the backup in {self.backup_dir}: "
+                f"{short_message(str(e)).rstrip('.')}. The backup is damaged or was written "
+                f"for another model; delete {self.backup_dir} (or train into another folder) "
+                "to start over."
+            ) from None
         self.previous_time_s = 0.0
         try:
-            with open(self._training_metadata_path) as f:
-                self.previous_time_s = float(json.load(f).get("train_time_s", 0.0))
-        except (OSError, ValueError, TypeError, AttributeError):
-            pass  # no backup yet (a fresh run) or one written by Keras itself
+            self.previous_time_s = float(record.get("train_time_s", 0.0))
+        except (ValueError, TypeError):
+            pass  # a record written by Keras itself has no clock
+
+    def _read_record(self) -> dict:
+        """The epoch record of the backup (`{}` if none); its epoch must be a count."""
+        if not os.path.exists(self._training_metadata_path):
+            return {}
+        with open(self._training_metadata_path) as f:
+            record = json.load(f)
+        epoch = record.get("epoch") if isinstance(record, dict) else None
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(
+                f"{self._training_metadata_path} records epoch {epoch!r}, not a number of epochs"
+            )
+        return record
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)

@@ -42,8 +42,29 @@ class LossCurves(keras.callbacks.Callback):
         self.history_path = os.path.join(self.directory, "history.json")
         self.history: dict[str, list[float]] = {}
         if resume and os.path.exists(self.history_path):
+            self.history = self._read_history()
+
+    def _read_history(self) -> dict[str, list[float]]:
+        try:
             with open(self.history_path) as f:
-                self.history = json.load(f)
+                history = json.load(f)
+        except (OSError, ValueError, RecursionError):
+            history = None
+        numbers = (int, float)
+        if not (
+            isinstance(history, dict)
+            and all(
+                isinstance(values, list)
+                and all(isinstance(v, numbers) and not isinstance(v, bool) for v in values)
+                for values in history.values()
+            )
+        ):
+            raise ValueError(
+                f"Cannot resume the loss curves from {self.history_path}: it is not the "
+                "history LossCurves writes (a JSON object of lists of numbers). Delete it to "
+                "start the curves afresh, or train into another folder."
+            )
+        return {str(key): [float(v) for v in values] for key, values in history.items()}
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for key, value in (logs or {}).items():

@@ -177,14 +177,20 @@ class FeatureStatistics:
     @classmethod
     def load(cls, path: StrPath) -> FeatureStatistics:
         """Reads statistics written by `save`."""
-        with np.load(os.fspath(path), allow_pickle=False) as data:
+        with np.load(os.fspath(path), allow_pickle=False) as data:  # never unpickles
             missing = {"version", "count", "mean", "m2"} - set(data.files)
             if missing:
                 raise ValueError(f"{path} is not a FeatureStatistics file (missing {missing}).")
-            version = int(data["version"])
+            try:
+                version = int(data["version"])
+                count, mean, m2 = int(data["count"]), data["mean"], data["m2"]
+            except ValueError as e:  # e.g. a pickled object array
+                raise ValueError(
+                    f"{path} is not a FeatureStatistics file kerasgan can read: {e}. "
+                    "Delete it and compute the statistics again."
+                ) from None
             if version != _FORMAT_VERSION:
                 raise ValueError(f"{path}: unsupported FeatureStatistics version {version}.")
-            count, mean, m2 = int(data["count"]), data["mean"], data["m2"]
         d = mean.shape[0]
         if count < 1 or mean.ndim != 1 or m2.shape != (d, d):
             raise ValueError(f"{path}: inconsistent FeatureStatistics contents.")

@@ -11,6 +11,11 @@ A preset is a folder `zoo/<name>/` holding
 - `README.md`                 the model card,
 - `samples.png`               a sample grid.
 
+A preset is data, never code: `load` looks names up inside the zoo folders
+only, reads only regular files inside the preset folder, checks their sha256,
+and refuses a config that holds Python code (a `Lambda` layer's function)
+before rebuilding anything, even when `metadata.json` was rewritten to match.
+
 >>> gan = kerasgan.zoo.load("dcgan-fashion-mnist")
 >>> images = gan.generate(16, seed=0)
 """
@@ -49,6 +54,8 @@ CHECKED_FILES = (CONFIG_FILE, GENERATOR_WEIGHTS_FILE, DISCRIMINATOR_WEIGHTS_FILE
 ZOO_PATH_ENV = "KERASGAN_ZOO"
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+#: What `load` and `info` accept as a preset name (a folder name in a zoo folder).
+_LOOKUP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 __all__ = ["ZooError", "info", "list", "load", "record_scores", "save", "zoo_dirs"]
 
@@ -114,6 +121,12 @@ def _resolve(name_or_path: StrPath) -> str:
                 "written by kerasgan.zoo.save(model, name)."
             )
         return path
+    if not _LOOKUP_RE.match(path):
+        raise ZooError(
+            f"Invalid zoo preset name {path!r}: a name is a folder in a zoo folder (letters, "
+            f"digits, '-', '_', '.'; no '/' or '..'), and {path!r} is not a preset folder "
+            "either. Give a name from kerasgan.zoo.list() or the path of a preset folder."
+        )
     for root in zoo_dirs():
         folder = os.path.join(root, path)
         if _is_preset(folder):
@@ -130,16 +143,16 @@ def _is_feature_network(folder: str) -> bool:
     try:
         with open(os.path.join(folder, METADATA_FILE)) as f:
             return json.load(f).get("kind") == "feature_network"
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return False
 
 
 def _read_metadata(folder: str) -> dict[str, Any]:
-    path = os.path.join(folder, METADATA_FILE)
+    path = _file_in(folder, METADATA_FILE)
     try:
         with open(path) as f:
             metadata = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise ZooError(f"Cannot read {path}: {e}. The preset is corrupt; restore it.") from None
     if not isinstance(metadata, dict) or "sha256" not in metadata:
         raise ZooError(f"{path} has no 'sha256' record; the preset is corrupt; restore it.")
@@ -154,10 +167,35 @@ def sha256_of(path: StrPath) -> str:
     return digest.hexdigest()
 
 
+def _file_in(folder: str, name: str) -> str:
+    """`folder/name`, refusing a name or a link that leads outside `folder`."""
+    if not isinstance(name, str) or not _LOOKUP_RE.match(name):
+        raise ZooError(
+            f"{METADATA_FILE} in {folder} names the file {name!r}, which is not a plain file "
+            "name in the preset folder; the preset is corrupt or forged: restore it."
+        )
+    path = os.path.join(folder, name)
+    real, inside = os.path.realpath(path), os.path.realpath(folder)
+    if os.path.commonpath([real, inside]) != inside:
+        raise ZooError(
+            f"{path} is a link to {real}, outside the preset folder; a preset holds its own "
+            "files: replace the link with the file (or restore the preset)."
+        )
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise ZooError(f"{path} is not a regular file; restore the preset folder.")
+    return path
+
+
 def _verify(folder: str, metadata: dict[str, Any]) -> None:
-    for name in dict.fromkeys(CHECKED_FILES + tuple(metadata["sha256"])):
-        path = os.path.join(folder, name)
-        expected = metadata["sha256"].get(name)
+    sums = metadata["sha256"]
+    if not isinstance(sums, dict) or not all(isinstance(v, str) for v in sums.values()):
+        raise ZooError(
+            f"{METADATA_FILE} in {folder}: 'sha256' must map file names to hex digests; "
+            "the preset is corrupt: restore it."
+        )
+    for name in dict.fromkeys(CHECKED_FILES + tuple(sums)):
+        path = _file_in(folder, name)
+        expected = sums.get(name)
         if not os.path.isfile(path):
             raise ZooError(f"Preset {folder} is missing {name}; restore the preset folder.")
         if expected is None:
@@ -192,6 +230,7 @@ def load(name_or_path: StrPath, compile: bool = True, jit_compile: bool | str = 
     import keras
 
     import kerasgan  # noqa: F401 - registers the variant classes for deserialization
+    from kerasgan.saving import find_code, short_message
 
     folder = _resolve(name_or_path)
     metadata = _read_metadata(folder)
@@ -201,17 +240,34 @@ def load(name_or_path: StrPath, compile: bool = True, jit_compile: bool | str = 
             "kerasgan.metrics.ClassifierFeatures.load(...)."
         )
     _verify(folder, metadata)
-    with open(os.path.join(folder, CONFIG_FILE)) as f:
-        config = json.load(f)
     try:
-        model = keras.saving.deserialize_keras_object(config)
-        model.generator.load_weights(os.path.join(folder, GENERATOR_WEIGHTS_FILE))
-        model.discriminator.load_weights(os.path.join(folder, DISCRIMINATOR_WEIGHTS_FILE))
+        with open(_file_in(folder, CONFIG_FILE)) as f:
+            config = json.load(f)
+    except (OSError, ValueError, RecursionError) as e:
+        raise ZooError(f"Cannot read {CONFIG_FILE} of preset {folder}: {e}; restore it.") from None
+    where = find_code(config)
+    if where is not None:
+        raise ZooError(
+            f"Refusing to load preset {folder}: its {CONFIG_FILE} holds Python code ({where}: "
+            "a lambda saved as bytecode), which would run on loading; nothing from it was run. "
+            "A preset holds registered classes only: re-create it with kerasgan.zoo.save from "
+            "a model without Lambda layers."
+        )
+    generator = _file_in(folder, GENERATOR_WEIGHTS_FILE)
+    discriminator = _file_in(folder, DISCRIMINATOR_WEIGHTS_FILE)
+    ema = _file_in(folder, EMA_WEIGHTS_FILE) if EMA_WEIGHTS_FILE in metadata["sha256"] else None
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        if model.ema_generator is not None and ema is None:
+            raise ValueError(f"{METADATA_FILE} records no sha256 for {EMA_WEIGHTS_FILE}")
+        model.generator.load_weights(generator)
+        model.discriminator.load_weights(discriminator)
         if model.ema_generator is not None:
-            model.ema_generator.load_weights(os.path.join(folder, EMA_WEIGHTS_FILE))
+            model.ema_generator.load_weights(ema)
     except Exception as e:  # version skew, a plugin variant not installed, ...
         raise ZooError(
-            f"Could not rebuild preset {folder} (variant {metadata.get('variant')!r}): {e}"
+            f"Could not rebuild preset {folder} (variant {metadata.get('variant')!r}): "
+            f"{short_message(str(e))}"
         ) from e
     if compile:
         model.compile(jit_compile=jit_compile)
