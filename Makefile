@@ -15,28 +15,32 @@ demo: install data
 	@echo "Sample grid: runs/demo/samples.png"
 
 # Two streams side by side (each keeps about one of CI's two cores busy):
-# 1. the full suite on TensorFlow but its real-training tests (tests/test_learning.py);
+# 1. the TensorFlow suite but the files of stream 2;
 # 2. the backend-neutral tests (marked `backends`: variants, losses, penalties,
-#    EMA, saving, ...) on JAX, then on PyTorch, then tests/test_learning.py on
-#    TensorFlow; its output goes to runs/test-streams.log, printed at the end.
-# Either failure fails the target. tests/test_backends.py compares the three
-# backends itself.
+#    EMA, saving, ...) on JAX, then on PyTorch, then on TensorFlow the tests that
+#    start other backends' processes themselves (tests/test_backends.py compares
+#    the three backends, the backend benchmark, the CLI on JAX and PyTorch) and
+#    the real-training tests (tests/test_learning.py); its output goes to
+#    runs/test-streams.log, printed at the end.
+# Either failure fails the target.
+STREAM2_TF = tests/test_backends.py tests/test_backend_bench.py tests/test_cli_backends.py \
+	tests/test_learning.py
 SECOND_STREAM = for b in jax torch; do \
 	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
 	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m backends \
 	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
 	done; \
-	echo "== pytest tests/test_learning.py (TensorFlow)"; \
-	$(BIN)/python -m pytest -ra -p no:cacheprovider --durations=5 tests/test_learning.py \
-	  --basetemp=runs/pytest-learning
+	echo "== pytest $(STREAM2_TF) (TensorFlow)"; \
+	$(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 $(STREAM2_TF) \
+	  --basetemp=runs/pytest-tf2
 
 test: install data
 	@mkdir -p runs
 	@($(SECOND_STREAM)) > runs/test-streams.log 2>&1 & second=$$!; \
-	$(BIN)/python -m pytest -ra --durations=25 --ignore=tests/test_learning.py; first=$$?; \
+	$(BIN)/python -m pytest -ra --durations=25 $(addprefix --ignore=,$(STREAM2_TF)); first=$$?; \
 	wait $$second; rest=$$?; \
 	cat runs/test-streams.log; \
-	echo "TensorFlow suite: exit $$first; JAX, PyTorch, real training: exit $$rest"; \
+	echo "TensorFlow suite: exit $$first; JAX, PyTorch, cross-backend and real training: exit $$rest"; \
 	[ $$first -eq 0 ] && [ $$rest -eq 0 ]
 
 # Skips the tests that train for real on Fashion-MNIST (a few minutes).

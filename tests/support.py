@@ -11,8 +11,21 @@ import kerasgan
 #: (XLA on TensorFlow, jax.jit on JAX); PyTorch refuses `True` and runs eagerly.
 COMPILED = "auto" if keras.backend.backend() == "torch" else True
 
+#: Variants whose step takes TensorFlow's XLA 30-100 s to compile on a CPU (more in
+#: bfloat16). Their compiled step is built and trained by tests/test_variants.py;
+#: tests whose subject is something else (mixed-precision dtypes, training on
+#: after a reload) run them as a TensorFlow graph via `compiled_for`.
+SLOW_TO_COMPILE = ("stylegan2", "r3gan")
+
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
+
+
+def compiled_for(variant: str):
+    """`COMPILED`, except a TensorFlow graph (no XLA) for `SLOW_TO_COMPILE` on TensorFlow."""
+    if keras.backend.backend() == "tensorflow" and variant in SLOW_TO_COMPILE:
+        return False
+    return COMPILED
 
 
 def is_conditional(variant: str) -> bool:
