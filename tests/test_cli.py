@@ -329,18 +329,5 @@ def test_train_resumes_after_a_real_interruption(tmp_path):
     assert len(run["history"]["d_loss"]) == 10
     assert (out / "samples_epoch_010.png").exists() and (out / "dcgan.keras").exists()
     assert not (out / "backup").exists()  # removed after a finished run
-    # ... and ends where an uninterrupted run ends: weights, optimizer state and
-    # the data order (the shuffled batches continue from the restored step count)
-    straight = tmp_path / "straight"
-    argv[argv.index("--out") + 1] = str(straight)
-    result = subprocess.run(argv + ["--no-jit"], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    resumed_model = keras.saving.load_model(out / "dcgan.keras")
-    straight_model = keras.saving.load_model(straight / "dcgan.keras")
-    for a, b in zip(straight_model.weights, resumed_model.weights, strict=True):
-        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
-    for opt in ("d_optimizer", "g_optimizer"):
-        for a, b in zip(
-            getattr(straight_model, opt).variables, getattr(resumed_model, opt).variables
-        ):
-            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+    # that it ends bit-identical to an uninterrupted run, after several kills:
+    # tests/test_chaos.py

@@ -1,24 +1,62 @@
-"""`BackupAndRestore` whose checkpoint can't be half-written, and that keeps the training time."""
+"""`BackupAndRestore` whose checkpoint survives a kill at any moment, resumes
+mid-epoch, and keeps the training time."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
 
 import keras
 
+from kerasgan.utils.files import disk_full_error, is_disk_full, write_atomically
+
+#: the next checkpoint's weights while it is written and before it is committed
+PENDING_WEIGHTS = "pending.weights.h5"
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: str) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras' `BackupAndRestore` with atomic checkpoint writes and a training clock.
+    """Keras' `BackupAndRestore` with crash-safe checkpoints, exact mid-epoch
+    resume and a training clock.
 
-    Keras writes `latest.weights.h5` in place, so a process killed during that
-    write leaves a corrupt backup and the run cannot resume. Here the weights
-    and the epoch record are written to temporary files and renamed over the
-    old ones, so the backup is always a complete checkpoint.
+    Keras writes `latest.weights.h5` and the epoch record in place, one after
+    the other: a process killed during either write, or between them, leaves
+    a corrupt backup or weights that don't match their epoch. Here a save
+    writes the weights to `pending.weights.h5`, then commits by atomically
+    replacing the record (`training_metadata.json`, which holds the new
+    weights' SHA-256), then renames the pending file over
+    `latest.weights.h5`. Whenever the process dies, the next run finds either
+    the previous checkpoint or the new one, never a mix: a committed pending
+    file is moved into place, an uncommitted one deleted.
 
-    The epoch record also keeps `train_time_s`, the seconds spent in `fit` up
-    to the backup, summed over every interrupted session; after a resume,
+    With `save_freq=N` (a backup every N steps) the record names the epoch in
+    progress and the steps of it done (Keras records epoch 0 for any backup
+    made mid-way through the first epoch after a resume). Resuming from such a
+    backup runs that epoch again in full, as Keras does, from the saved
+    weights; on a `kerasgan.data.load(..., seed=S)` dataset the batches follow
+    on from the last one trained (none is seen twice), so the run ends a
+    fraction of an epoch later than an uninterrupted one. Backups at epoch
+    ends (the default) resume exactly.
+
+    A write that fails (a full disk) raises an `OSError` naming the folder and
+    the free space it needs; the previous checkpoint is kept.
+
+    The record also keeps `train_time_s`, the seconds spent in `fit` up to the
+    backup, summed over every interrupted session; after a resume,
     `previous_time_s` holds what earlier sessions spent, so a run can report
     its real total training time.
     """
@@ -27,6 +65,25 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         super().__init__(*args, **kwargs)
         self.previous_time_s = 0.0
         self._session_start = None
+        self._pending_path = os.path.join(self.backup_dir, PENDING_WEIGHTS)
+        self._epoch_now = 0
+        self._steps_in_epoch = 0
+
+    # ------------------------------------------------------------------ restore
+    def _finish_commit(self, record: dict) -> None:
+        """Moves a committed pending checkpoint into place; drops an uncommitted one."""
+        if not os.path.lexists(self._pending_path):
+            return
+        expected = record.get("weights_sha256")
+        if (
+            expected
+            and os.path.isfile(self._pending_path)
+            and not os.path.islink(self._pending_path)
+            and _sha256(self._pending_path) == expected
+        ):
+            os.replace(self._pending_path, self._weights_path)
+        else:
+            os.remove(self._pending_path)
 
     def on_train_begin(self, logs=None):
         self._session_start = time.time()
@@ -34,8 +91,17 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             os.path.exists(p) for p in (self._weights_path, self._training_metadata_path)
         )
         try:
-            super().on_train_begin(logs)
             record = self._read_record()
+            self._finish_commit(record)
+            expected = record.get("weights_sha256")
+            if expected and (
+                not os.path.isfile(self._weights_path) or _sha256(self._weights_path) != expected
+            ):
+                raise ValueError(
+                    f"{self._weights_path} is not the checkpoint its record "
+                    f"({os.path.basename(self._training_metadata_path)}) was written for"
+                )
+            super().on_train_begin(logs)
         except (OSError, ValueError, KeyError, TypeError) as e:
             if not has_backup:
                 raise
@@ -47,6 +113,12 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 f"for another model; delete {self.backup_dir} (or train into another folder) "
                 "to start over."
             ) from None
+        self._epoch_now = int(record.get("epoch", 0))
+        steps = record.get("steps_in_epoch", 0)
+        length = self._epoch_length()
+        if isinstance(steps, int) and length and steps >= length:  # after the epoch's last step
+            self._epoch_now += 1
+            self.model._initial_epoch = self._epoch_now
         self.previous_time_s = 0.0
         try:
             self.previous_time_s = float(record.get("train_time_s", 0.0))
@@ -66,14 +138,50 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             )
         return record
 
+    # --------------------------------------------------------------------- save
+    def on_epoch_begin(self, epoch, logs=None):
+        # an epoch resumed from a mid-epoch backup runs in full again (Keras)
+        self._epoch_now, self._steps_in_epoch = epoch, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps_in_epoch += 1
+        super().on_train_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch_now, self._steps_in_epoch = epoch + 1, 0
+        super().on_epoch_end(epoch, logs)
+
+    def _epoch_length(self) -> int | None:
+        """Steps of a whole epoch, where Keras knows it: a backup after an
+        epoch's last step counts that epoch as done."""
+        return (self.params or {}).get("steps")
+
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
-        tmp_weights = self._weights_path[: -len(".weights.h5")] + ".tmp.weights.h5"
-        self.model.save_weights(filepath=tmp_weights, overwrite=True)
-        tmp_metadata = self._training_metadata_path + ".tmp"
+        length = self._epoch_length()
+        if length and self._steps_in_epoch >= length:  # the epoch's last step: it is done
+            self._epoch_now, self._steps_in_epoch = self._epoch_now + 1, 0
         elapsed = self.previous_time_s + time.time() - (self._session_start or time.time())
-        with open(tmp_metadata, "w") as f:
-            record = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
-            json.dump({**record, "train_time_s": round(elapsed, 3)}, f)
-        os.replace(tmp_weights, self._weights_path)
-        os.replace(tmp_metadata, self._training_metadata_path)
+        try:
+            if os.path.lexists(self._pending_path):  # left by a save that was killed
+                os.remove(self._pending_path)
+            self.model.save_weights(filepath=self._pending_path, overwrite=True)
+            _fsync(self._pending_path)
+            record = {
+                "epoch": self._epoch_now,
+                "steps_in_epoch": self._steps_in_epoch,
+                "batch": self._last_batch_seen,
+                "train_time_s": round(elapsed, 3),
+                "weights_sha256": _sha256(self._pending_path),
+            }
+            # the commit: from here on the new checkpoint is the backup
+            write_atomically(json.dumps(record).encode(), self._training_metadata_path)
+        except OSError as e:
+            written = 0
+            if os.path.lexists(self._pending_path):
+                written = os.path.getsize(self._pending_path)
+                os.remove(self._pending_path)
+            if is_disk_full(e):
+                raise disk_full_error(self._weights_path, written) from None
+            raise
+        os.replace(self._pending_path, self._weights_path)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 
@@ -49,11 +51,34 @@ def replace_atomically(
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
+        written = os.path.getsize(tmp) if os.path.exists(tmp) else 0
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(e, OSError) and is_disk_full(e):
+            raise disk_full_error(path, written) from None
         raise
     return path
+
+
+def is_disk_full(error: OSError) -> bool:
+    """A full disk or quota (h5py's errors carry the text, not the errno)."""
+    return error.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(error)
+
+
+def disk_full_error(path: str, written: int = 0) -> OSError:
+    """The `OSError` for a write to `path` that found the disk full: where, how
+    much is free, roughly how much the file needs, and that the old file is kept."""
+    folder = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(folder).free
+    size = max(written, os.path.getsize(path) if os.path.exists(path) else 0)
+    need = f"at least {size / 1e6:.1f} MB" if size else "more"
+    kept = "the previous file is kept" if os.path.exists(path) else "nothing was written"
+    return OSError(
+        errno.ENOSPC,
+        f"Cannot write {path}: the disk is full ({free / 1e6:.1f} MB free in {folder}, the "
+        f"file needs {need}); {kept}. Free some space and run the command again.",
+    )
 
 
 def write_atomically(data: bytes, path: StrPath) -> str:
