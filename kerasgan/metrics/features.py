@@ -329,6 +329,9 @@ class ClassifierFeatures(FeatureNetwork):
                     raise ValueError(f"Checksum mismatch for {path}: restore the file.")
         kwargs.setdefault("feature_layer", meta.get("feature_layer"))
         kwargs.setdefault("logits", meta.get("logits"))
+        from kerasgan.saving import check_no_code
+
+        check_no_code(path)  # a classifier file holding code is refused before Keras reads it
         return cls(keras.saving.load_model(path, compile=False), **kwargs)
 
     @property
@@ -407,7 +410,8 @@ def get_feature_network(
         return ClassifierFeatures.load(spec, **kwargs)
     from kerasgan.zoo import zoo_dirs
 
-    for root in zoo_dirs():
+    plain_name = spec not in ("", ".", "..") and os.path.basename(spec) == spec
+    for root in zoo_dirs() if plain_name else ():  # zoo names can't leave the zoo
         if os.path.isfile(os.path.join(root, spec, CLASSIFIER_FILE)):
             return ClassifierFeatures.load(os.path.join(root, spec), **kwargs)
     raise FileNotFoundError(
