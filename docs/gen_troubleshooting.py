@@ -120,7 +120,10 @@ TOPICS = {
     "utils": (
         "Sample grids and plots (`kerasgan.utils`)",
         "`make_grid` / `save_grid` take images of shape `(N, H, W, C)` in [-1, 1] with 1, 3 "
-        "or 4 channels; `write_png` a uint8 `(H, W, C)` image.",
+        "or 4 channels; `write_png` a uint8 `(H, W, C)` image. `render_curves` / "
+        "`save_curves` take a dict of name -> 1-D list of numbers and draw with matplotlib: "
+        "`pip install 'kerasgan[plots]'` (`LossCurves` and `kerasgan train` go on without it, "
+        "writing `history.json` only).",
     ),
     "other": (
         "Other",

@@ -338,7 +338,10 @@ def _cmd_train(args) -> int:
         "history": history,
     }
     _write_json(run, os.path.join(args.out, RUN_FILE))
-    print(f"Saved {model_path}, {grid_path}, {CURVES_FILE} and {RUN_FILE} ({wall_time:.0f} s)")
+    # the curves PNG needs matplotlib; without it LossCurves has said so and written history.json
+    plotted = any(getattr(cb, "plotted", None) for cb in callbacks)
+    saved = [model_path, grid_path, *([CURVES_FILE] if plotted else []), RUN_FILE]
+    print(f"Saved {', '.join(saved[:-1])} and {saved[-1]} ({wall_time:.0f} s)")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
@@ -12,6 +13,9 @@ from kerasgan._typing import StrPath
 from kerasgan.utils.files import write_atomically
 from kerasgan.utils.plot import save_curves
 
+_logger = logging.getLogger("kerasgan")
+_told_no_plot = False  # the notice that the PNG cannot be drawn is given once per process
+
 
 class LossCurves(keras.callbacks.Callback):
     """Redraws `directory/loss_curves.png` and `history.json` after every epoch.
@@ -20,6 +24,10 @@ class LossCurves(keras.callbacks.Callback):
     a curve. With `resume=True` an existing `history.json` is continued, so a
     run restarted by `BackupAndRestore` keeps one complete record (an epoch
     that is run again replaces its earlier entry).
+
+    The PNG is drawn with matplotlib (`pip install 'kerasgan[plots]'`). Without
+    it only `history.json` is written, and a one-line notice, once per process,
+    says so; `plotted` is the PNG's path once one was written by this callback.
 
     Args:
         directory: output folder.
@@ -41,6 +49,7 @@ class LossCurves(keras.callbacks.Callback):
         self.filename = filename
         self.history_path = os.path.join(self.directory, "history.json")
         self.history: dict[str, list[float]] = {}
+        self.plotted: str | None = None
         if resume and os.path.exists(self.history_path):
             self.history = self._read_history()
 
@@ -72,4 +81,16 @@ class LossCurves(keras.callbacks.Callback):
             del values[epoch:]
             values.append(float(value))
         write_atomically(json.dumps(self.history, indent=1).encode(), self.history_path)
-        save_curves(self.history, os.path.join(self.directory, self.filename), title=self.title)
+        path = os.path.join(self.directory, self.filename)
+        if not self.history:  # nothing logged yet: nothing to draw
+            return
+        try:
+            self.plotted = save_curves(self.history, path, title=self.title)
+        except ImportError as e:  # no matplotlib: the run goes on, history.json has it all
+            global _told_no_plot
+            if not _told_no_plot:
+                _told_no_plot = True
+                _logger.warning(
+                    f"{path} not written. {e} The values are in {self.history_path} (and in "
+                    "TensorBoard's scalars, with a keras.callbacks.TensorBoard callback)."
+                )
