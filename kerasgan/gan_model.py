@@ -10,6 +10,7 @@ the running backend.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import keras
@@ -1134,7 +1135,7 @@ class GANModel(backend.Trainer, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = copy.deepcopy(config)  # Keras' deserializer consumes nested configs
         config["generator"] = _deserialize(config["generator"])
         config["discriminator"] = _deserialize(config["discriminator"])
         return cls(**config)

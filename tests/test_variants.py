@@ -15,7 +15,7 @@ import tensorflow as tf
 from support import (
     COMPILED,
     NUM_CLASSES,
-    changed,
+    TEST_SIZES,
     compiled_for,
     fit_args,
     image_shape_for,
@@ -23,10 +23,10 @@ from support import (
     make_gan,
     random_images,
     random_labels,
-    weights_of,
 )
 
 import kerasgan
+import kerasgan.testing
 
 pytestmark = pytest.mark.backends
 
@@ -53,109 +53,64 @@ def test_default_networks_build_for_image_shape(variant, image_shape):
     assert gan.discriminator(inputs).shape == (3, 1)
 
 
+def checker_for(variant: str, **kwargs) -> kerasgan.testing.VariantChecker:
+    """kerasgan.testing's harness for a built-in variant, at the test widths."""
+    small = {k: v for k, v in TEST_SIZES.get(variant, {}).items()}
+    small.update(kwargs)
+    return kerasgan.testing.VariantChecker(
+        variant,
+        image_shape=image_shape_for(variant),
+        num_classes=NUM_CLASSES,
+        batch_size=BATCH,
+        jit_compile=COMPILED,
+        # training on after a reload and bfloat16: a TensorFlow graph for the
+        # variants whose XLA compile takes a minute (their XLA step is test_fit's)
+        jit_compile_after_load=compiled_for(variant),
+        **small,
+    )
+
+
 @pytest.fixture(scope="module", params=VARIANTS)
-def trained(request):
-    """Each variant after one compiled fit epoch on numpy arrays."""
-    variant = request.param
-    gan = make_gan(variant, seed=1)
-    gan.compile(jit_compile=COMPILED)
-    g_before, d_before = weights_of(gan.generator), weights_of(gan.discriminator)
-    x, y = fit_args(variant, N)
-    history = gan.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-    return variant, gan, history, (g_before, d_before)
+def checker(request):
+    """Each variant's harness, sharing one model trained by test_fit."""
+    return checker_for(request.param)
 
 
-def test_fit_compiled_updates_both_networks(trained):
-    variant, gan, history, (g_before, d_before) = trained
+# Every built-in variant passes kerasgan.testing, the harness that plugin authors use.
+def test_fit_compiled_updates_both_networks(checker):
+    checker.check_fit()
     # XLA compiles the step on TensorFlow and JAX; PyTorch runs it eagerly.
-    assert gan.jit_compile is (BACKEND != "torch")
-    assert gan.train_function is not None
-    expected = {"d_loss", "g_loss"}
-    if gan.gradient_penalty_weight > 0:
-        expected.add("gp")
-    if gan.r1_weight > 0:
-        expected.add("r1")
-    assert expected <= set(history.history)
-    for key in expected:
-        assert all(math.isfinite(v) for v in history.history[key]), key
-    assert changed(g_before, weights_of(gan.generator))
-    assert changed(d_before, weights_of(gan.discriminator))
-    steps = N // BATCH
-    assert int(gan.g_optimizer.iterations.numpy()) == steps
-    assert int(gan.d_optimizer.iterations.numpy()) == steps * gan.d_steps
+    assert checker.trained.jit_compile is (BACKEND != "torch")
+    assert checker.trained.train_function is not None
 
 
-def test_save_load_round_trip_keeps_images_and_optimizers(trained, tmp_path):
-    variant, gan, _, _ = trained
-    path = str(tmp_path / f"{variant}.keras")
-    gan.save(path)
-    loaded = keras.saving.load_model(path)
-    assert type(loaded) is type(gan)
+def test_generate_shapes_ranges_seeds_and_labels(checker):
+    checker.check_generate()
+    if checker.num_classes:
+        gan = checker.trained
+        with pytest.raises(ValueError, match=r"\[0, 9\]"):
+            gan.generate(2, labels=[0, NUM_CLASSES])
+        with pytest.raises(ValueError, match="one or n"):
+            gan.generate(3, labels=[1, 2])
+
+
+def test_config_round_trip(checker):
+    checker.check_config_round_trip()
+
+
+def test_save_load_round_trip_keeps_images_and_optimizers(checker, tmp_path):
+    loaded = checker.check_saving_round_trip(str(tmp_path))
+    gan = checker.trained
     assert loaded.get_config()["latent_dim"] == gan.latent_dim
     assert loaded.num_classes == gan.num_classes and loaded.d_steps == gan.d_steps
-    # Same seed, same images.
-    np.testing.assert_array_equal(loaded.generate(8, seed=7), gan.generate(8, seed=7))
-    if gan.num_classes:
-        np.testing.assert_array_equal(
-            loaded.generate(8, labels=3, seed=7), gan.generate(8, labels=3, seed=7)
-        )
-    # Both optimizers' state is kept, and the model is compiled as before.
-    assert loaded.compiled and loaded.jit_compile == gan.jit_compile
-    for a, b in (
-        (gan.d_optimizer, loaded.d_optimizer),
-        (gan.g_optimizer, loaded.g_optimizer),
-    ):
-        assert len(a.variables) == len(b.variables) > 2
-        for va, vb in zip(a.variables, b.variables):
-            np.testing.assert_array_equal(va.numpy(), vb.numpy(), err_msg=va.path)
-    np.testing.assert_array_equal(
-        loaded.seed_generator.state.numpy(), gan.seed_generator.state.numpy()
-    )
-    # ... and it trains on (as a TensorFlow graph for the variants whose XLA compile
-    # takes a minute: the compiled step is test_fit_compiled_updates_both_networks')
-    if compiled_for(variant) is False:
-        loaded.jit_compile = False
-    g_iter = int(loaded.g_optimizer.iterations.numpy())
-    before = weights_of(loaded.generator)
-    x, y = fit_args(variant, N, seed=3)
-    history = loaded.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-    assert int(loaded.g_optimizer.iterations.numpy()) == g_iter + N // BATCH
-    assert changed(before, weights_of(loaded.generator))
-    assert all(math.isfinite(v) for v in history.history["d_loss"])
 
 
-def test_generate_shapes_ranges_and_seeds(trained):
-    variant, gan, _, _ = trained
-    a = gan.generate(5, seed=11)
-    assert a.shape == (5,) + image_shape_for(variant) and a.dtype == np.float32
-    assert a.min() >= -1.0 and a.max() <= 1.0
-    np.testing.assert_array_equal(a, gan.generate(5, seed=11))
-    assert not np.array_equal(a, gan.generate(5, seed=12))
-    # Without a seed, the model's noise generator moves on.
-    assert not np.array_equal(gan.generate(5), gan.generate(5))
-    # predict() on latent vectors gives the same images as generate().
-    # an int seed draws z with NumPy: the same noise on every backend
-    z = np.random.default_rng(11).standard_normal((5, gan.latent_dim)).astype("float32")
-    if gan.num_classes:
-        labels = np.arange(5) % gan.num_classes
-        np.testing.assert_allclose(gan.predict((z, labels), verbose=0), a, atol=1e-6)
-    else:
-        np.testing.assert_allclose(gan.predict(z, verbose=0), a, atol=1e-6)
+def test_preset_round_trip(checker, tmp_path):
+    checker.check_preset_round_trip(str(tmp_path))
 
 
-def test_generate_follows_labels_argument(trained):
-    variant, gan, _, _ = trained
-    if not gan.num_classes:
-        with pytest.raises(ValueError, match="unconditional"):
-            gan.generate(4, labels=1)
-        return
-    same_z_class_2 = gan.generate(4, labels=2, seed=5)
-    same_z_class_7 = gan.generate(4, labels=[7, 7, 7, 7], seed=5)
-    assert not np.allclose(same_z_class_2, same_z_class_7)  # label changes the image
-    with pytest.raises(ValueError, match=r"\[0, 9\]"):
-        gan.generate(2, labels=[0, NUM_CLASSES])
-    with pytest.raises(ValueError, match="one or n"):
-        gan.generate(3, labels=[1, 2])
+def test_bad_inputs_get_clear_errors(checker):
+    checker.check_bad_inputs()
 
 
 #: JAX without XLA runs the step op by op, each op compiled on first use: minutes

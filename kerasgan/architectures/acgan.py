@@ -6,6 +6,7 @@ GANs", ICML 2017, arXiv:1610.09585.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import keras
@@ -87,7 +88,8 @@ class AuxiliaryClassifierDiscriminator(keras.Model):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> AuxiliaryClassifierDiscriminator:
         config = dict(config)
-        config["network"] = keras.saving.deserialize_keras_object(config["network"])
+        network = copy.deepcopy(config["network"])  # the deserializer consumes it
+        config["network"] = keras.saving.deserialize_keras_object(network)
         return cls(**config)
 
 
