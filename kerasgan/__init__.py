@@ -8,7 +8,14 @@
 (64, 28, 28, 1)
 """
 
-from kerasgan import (
+from kerasgan import _command
+
+# Only in the `kerasgan` command, never when a program imports kerasgan: hide
+# TensorFlow's C++ log lines (see kerasgan/_command.py) before Keras imports it.
+if _command.started_as_command():
+    _command.quiet_imports("keras")
+
+from kerasgan import (  # noqa: E402 - after the command's quiet import of Keras
     ada,
     architectures,
     augment,

@@ -4,14 +4,18 @@
     kerasgan train VARIANT --dataset NAME|PATH --epochs N --batch-size B --out DIR
                            [--jit | --no-jit] [--resume] [--seed S] [--pad-to 32]
                            [--set KEY=VALUE ...] [--fid-every N [--fid-n 2000]]
+                           [--fid-features NET [--inception-weights PATH]]
     kerasgan sample MODEL.keras|ZOO_NAME -n 64 [--labels 7 | sneaker,bag] [--seed S]
                     -o grid.png [--npz samples.npz]
     kerasgan zoo list | show NAME | export MODEL.keras NAME --dataset D [--run run.json]
     kerasgan eval MODEL.keras|ZOO_NAME --dataset NAME|PATH --metrics fid,kid,pr,is -n 10000
                   [--features inception|CLASSIFIER.keras|fashion-mnist-classifier]
-                  [--json out.json] [--seed S] [--ema] [--crop 28]
+                  [--inception-weights PATH] [--json out.json] [--seed S] [--ema] [--crop 28]
 
-User mistakes print one line, `kerasgan: error: ...`, and exit with status 2.
+User mistakes print one line, `kerasgan: error: ...`, and exit with status 2; a
+file that is not a model is named for what it is ("x.png is a PNG image, not a
+model"). TensorFlow's C++ log lines are hidden in the command (not for programs
+that import kerasgan): see kerasgan/_command.py; TF_CPP_MIN_LOG_LEVEL=0 shows them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import time
 
+from kerasgan import _command
 from kerasgan.utils.versions import library_versions
 
 BACKUP_DIR = "backup"
@@ -88,6 +93,9 @@ def _write_json(record, path):
     write_atomically(json.dumps(record, indent=2).encode(), path)
 
 
+INCEPTION_NAMES = ("inception", "inception_v3", "inceptionv3")
+
+
 def _check_feature_spec(spec, flag):
     """Refuses, before anything is loaded, a feature network named by a path that
     is not there (a zoo name is a plain folder name: no `/`, no `../`), and a
@@ -96,8 +104,16 @@ def _check_feature_spec(spec, flag):
     from kerasgan.zoo import zoo_dirs
 
     spec = os.fspath(spec)
-    if spec in ("inception", "inception_v3", "inceptionv3"):
+    if spec in INCEPTION_NAMES:
         return
+    if os.path.isfile(spec) and not spec.endswith(".keras"):
+        from kerasgan.utils.files import describe_file
+
+        raise UserError(
+            f"{flag} {spec} is {describe_file(spec)}, not a feature network; give "
+            "'inception', a classifier .keras file or folder, or the name of a classifier "
+            "folder in the zoo."
+        )
     if os.path.exists(spec):
         candidates = [spec]
     elif os.path.isabs(spec) or "/" in spec or os.sep in spec:
@@ -117,6 +133,30 @@ def _check_feature_spec(spec, flag):
                 except ModelFileError as e:
                     raise UserError(f"{flag}: {e}") from None
             return
+
+
+def _feature_network(spec, inception_weights, flag, batch_size=None):
+    """`kerasgan.metrics.get_feature_network` for the command line: errors name
+    the options (`--inception-weights`), not the library's arguments."""
+    from kerasgan import metrics
+
+    if inception_weights is not None and os.fspath(spec) not in INCEPTION_NAMES:
+        raise UserError(
+            f"--inception-weights is for {flag} inception; {flag} is {spec!r}. Drop one of them."
+        )
+    _check_feature_spec(spec, flag)
+    try:
+        return metrics.get_feature_network(
+            spec, batch_size=batch_size, inception_weights=inception_weights
+        )
+    except metrics.MissingWeightsError as e:
+        message = str(e).replace("pass weights=PATH to", "pass --inception-weights PATH with")
+        where = f"{flag} {spec}" if inception_weights is None else "--inception-weights"
+        raise UserError(f"{where}: {message}") from None
+    except ValueError as e:
+        if inception_weights is None:
+            raise
+        raise UserError(f"--inception-weights: {e}") from None
 
 
 # --------------------------------------------------------------------- variants
@@ -179,16 +219,20 @@ def _metric_callbacks(args, gan, data):
         if str(args.dataset) != "fashion_mnist":
             raise UserError(
                 "--fid-every needs --fid-features: a classifier of your images (a .keras file "
-                "or zoo name) or 'inception' (ImageNet weights in the Keras cache)."
+                "or zoo name) or 'inception' (ImageNet weights in the Keras cache, or "
+                "--inception-weights PATH)."
             )
         features = "fashion-mnist-classifier"
-    _check_feature_spec(features, "--fid-features")
+    try:
+        feature_net = _feature_network(features, args.inception_weights, "--fid-features")
+    except (ValueError, OSError) as e:
+        raise UserError(f"--fid-every: {e}") from None
     crop = None
     if args.pad_to:  # score the area of the unpadded real images
         crop = _image_shape(data.load(args.dataset, batch_size=1, shuffle=False))[:2]
     common = dict(
         real=args.dataset,
-        feature_net=features,
+        feature_net=feature_net,
         every=args.fid_every,
         n=args.fid_n,
         split="test",
@@ -236,6 +280,11 @@ def _cmd_train(args) -> int:
         raise UserError("--epochs and --batch-size must be positive integers.")
     if args.fid_every < 0 or args.fid_n < 2:
         raise UserError("--fid-every must be >= 0 (0: never) and --fid-n >= 2.")
+    if args.inception_weights is not None and not args.fid_every:
+        raise UserError(
+            "--inception-weights is for the FID of --fid-every N --fid-features inception; "
+            "add those or drop it."
+        )
     args.options = _parse_options(args.set)
     if args.jit is True and keras.backend.backend() == "torch":
         raise UserError(
@@ -367,11 +416,81 @@ def _versions() -> dict:
 
 
 # ----------------------------------------------------------------------- sample
+def _available_presets() -> str:
+    from kerasgan import zoo
+
+    names = zoo.list()
+    return ", ".join(names) if names else "none found; `kerasgan zoo list` says where it looked"
+
+
+def _model_files_in(folder) -> list:
+    try:
+        return sorted(n for n in os.listdir(folder) if n.endswith(".keras"))[:3]
+    except OSError:
+        return []
+
+
+MODEL_EXPECTED = (
+    "a .keras model file (as `kerasgan train` writes), a zoo preset folder, or a preset name"
+)
+PRESET_EXPECTED = "a zoo preset name or folder"
+
+
+def _check_model_spec(spec, presets_only=False):
+    """Refuses, before anything is loaded, an existing file or folder that is not
+    a model (or, with `presets_only`, not a preset), saying what it is and what
+    was expected. A name that is no path here is left to `kerasgan.zoo`, which
+    says "Unknown zoo preset" and lists the available ones."""
+    from kerasgan.utils.files import describe_file
+    from kerasgan.zoo import METADATA_FILE
+
+    path = os.fspath(spec)
+    expected = PRESET_EXPECTED if presets_only else MODEL_EXPECTED
+    if not os.path.exists(path):
+        return
+    if os.path.isdir(path):
+        if os.path.isfile(os.path.join(path, METADATA_FILE)):
+            return
+        inside = _model_files_in(path)
+        hint = ""
+        if inside and not presets_only:
+            hint = f"; it holds {', '.join(inside)}: give that file, e.g. "
+            hint += os.path.join(path, inside[0])
+        raise UserError(
+            f"{path} is a folder but not a zoo preset (it has no {METADATA_FILE}){hint}. "
+            f"Expected {expected} (available presets: {_available_presets()})."
+        )
+    if path.endswith(".keras") and os.path.isfile(path):
+        if not presets_only:
+            return  # kerasgan.saving.load_model checks the file itself
+        raise UserError(
+            f"{path} is a model file, not a zoo preset; make a preset of it with "
+            f"`kerasgan zoo export {path} NAME --dataset D`. Expected {expected} "
+            f"(available presets: {_available_presets()})."
+        )
+    what = describe_file(path)
+    hint = ""
+    if os.path.basename(path) == METADATA_FILE:
+        hint = f"; give its preset folder, {os.path.dirname(path) or '.'}"
+    elif os.path.basename(path) == RUN_FILE and not presets_only:
+        inside = _model_files_in(os.path.dirname(os.path.abspath(path)))
+        if inside:
+            hint = f"; the model of that run is {os.path.join(os.path.dirname(path), inside[0])}"
+    elif what.startswith("a Keras model archive") and not presets_only:
+        hint = "; rename it to end in .keras"
+    kind = "a preset" if presets_only else "a model"
+    raise UserError(
+        f"{path} is {what}, not {kind}{hint}. Expected {expected} "
+        f"(available presets: {_available_presets()})."
+    )
+
+
 def _load_model(spec):
     """A `.keras` file or a zoo preset name/folder -> (model, class names or None)."""
 
     import kerasgan
 
+    _check_model_spec(spec)
     if str(spec).endswith(".keras"):
         try:
             return kerasgan.saving.load_model(spec), None
@@ -479,6 +598,7 @@ def _cmd_zoo(args) -> int:
             print(f"{name:<24} {description}")
         return 0
     if args.zoo_command == "show":
+        _check_model_spec(args.name, presets_only=True)
         meta = kerasgan.zoo.info(args.name)
         print(f"{meta['name']}: {meta.get('description', '')}")
         for key in ("variant", "dataset", "image_shape", "latent_dim", "num_classes"):
@@ -567,6 +687,7 @@ def _cmd_eval(args) -> int:
         raise UserError("-n and --n-real must be >= 2 and --batch-size >= 1.")
     if args.json:
         _check_writable_file(args.json, "--json")
+    _check_model_spec(args.model)
     dataset = args.dataset
     if dataset is None and not str(args.model).endswith(".keras"):
         import kerasgan
@@ -576,8 +697,9 @@ def _cmd_eval(args) -> int:
         raise UserError("Pass --dataset NAME|PATH: the real images to compare with.")
     if args.record and str(args.model).endswith(".keras"):
         raise UserError("--record writes into a zoo preset: give a preset name, not a .keras file.")
-    _check_feature_spec(args.features, "--features")
-    feature_net = metrics.get_feature_network(args.features, batch_size=args.feature_batch_size)
+    feature_net = _feature_network(
+        args.features, args.inception_weights, "--features", args.feature_batch_size
+    )
     model, _ = _load_model(args.model)
     real = metrics.real_statistics(
         feature_net,
@@ -643,8 +765,22 @@ def _real_floor(dataset, args, feature_net, real, common) -> dict:
 
 
 # ----------------------------------------------------------------------- parser
+INCEPTION_WEIGHTS_HELP = (
+    "a local InceptionV3 weights file, e.g. Keras' "
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 (FID/KID/PR) or the file "
+    "without _notop (also IS); default: that file in the Keras cache, ~/.keras/models. "
+    "Nothing is downloaded"
+)
+EPILOG = (
+    "TensorFlow's own log lines (oneDNN, CUDA, CPU features) are hidden; run with "
+    "TF_CPP_MIN_LOG_LEVEL=0 to see them all (1: from warnings on, 2: errors)."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kerasgan", description="GANs for Keras 3.")
+    parser = argparse.ArgumentParser(
+        prog="kerasgan", description="GANs for Keras 3.", epilog=EPILOG
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("variants", help="list the registered GAN variants")
@@ -684,6 +820,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fid-features",
         default=None,
         help="feature network of the FID (default fashion-mnist-classifier for fashion_mnist)",
+    )
+    p.add_argument(
+        "--inception-weights",
+        default=None,
+        metavar="PATH",
+        help=INCEPTION_WEIGHTS_HELP + " (with --fid-features inception)",
     )
     p.add_argument("--samples", type=int, default=64, help="images in each sample grid")
     p.add_argument("--seed", type=int, default=None)
@@ -743,6 +885,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="inception",
         help="inception, a classifier .keras file or folder, or a zoo classifier name",
     )
+    p.add_argument(
+        "--inception-weights",
+        default=None,
+        metavar="PATH",
+        help=INCEPTION_WEIGHTS_HELP + " (with --features inception)",
+    )
     p.add_argument("--json", default=None, help="also write the scores and protocol here")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ema", action="store_true", help="use the EMA generator")
@@ -771,6 +919,11 @@ def main(argv=None) -> int:
     args.argv = argv  # the command line, as recorded in run.json and zoo scores
     if getattr(args, "out", "") is None:
         args.out = os.path.join("runs", args.variant)
+    reads_data = args.command in ("train", "eval") or getattr(args, "zoo_command", "") == "export"
+    if reads_data and _command.started_as_command():
+        # they read data with tf.data: on JAX or PyTorch, TensorFlow is imported
+        # here (with its log lines hidden) rather than midway through the command
+        _command.quiet_imports("tensorflow")
     try:
         return args.func(args)
     except (UserError, ValueError, FileNotFoundError, TypeError) as e:

@@ -226,9 +226,14 @@ def check_model_file(filepath: StrPath) -> str:
     if os.path.isdir(path):
         raise ModelFileError(f"{path} is a folder; give a .keras file (or a zoo preset name).")
     if not zipfile.is_zipfile(path):
+        from kerasgan.utils.files import describe_file
+
+        what = describe_file(path)
+        known = "zip" not in what and what != "a file of an unknown format"
         raise ModelFileError(
-            f"{path} is not a .keras model file (not a zip archive: truncated, corrupt or "
-            "another format). Restore it from a checkpoint or save the model again."
+            f"{path} is not a .keras model file ({f'it is {what}, ' if known else ''}not a zip "
+            "archive: truncated, corrupt or another format). Restore it from a checkpoint or "
+            "save the model again."
         )
     try:
         with zipfile.ZipFile(path) as archive:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -169,6 +171,68 @@ class FeatureNetwork:
         return f"{type(self).__name__}(name={self.name!r}, input_shape={self.input_shape})"
 
 
+_EXPECTED_WEIGHTS = (
+    f"Expected Keras' {INCEPTION_NOTOP_FILE} (FID, KID, precision/recall) or "
+    f"{INCEPTION_TOP_FILE} (also IS), or a .weights.h5 file saved from "
+    "keras.applications.InceptionV3."
+)
+
+
+def _check_weights_file(path: str) -> str:
+    """`path` if it can be an InceptionV3 weights file for Keras (an HDF5 file
+    named .h5, or a .keras archive); else a one-line error saying what it is."""
+    from kerasgan.utils.files import describe_file, is_hdf5
+
+    if not os.path.exists(path):
+        raise MissingWeightsError(f"No such InceptionV3 weights file: {path}. {_EXPECTED_WEIGHTS}")
+    if os.path.isdir(path):
+        raise MissingWeightsError(
+            f"{path} is a folder; give the InceptionV3 weights file itself. {_EXPECTED_WEIGHTS}"
+        )
+    if path.endswith(".keras") and zipfile.is_zipfile(path):
+        return path
+    if not is_hdf5(path):
+        raise ValueError(
+            f"{path} is {describe_file(path)}, not InceptionV3 weights. {_EXPECTED_WEIGHTS}"
+        )
+    if not path.endswith(".h5"):
+        raise ValueError(
+            f"{path} is an HDF5 file, but Keras reads weights only from files whose name ends "
+            "in .h5: rename it (or link it) to, e.g., inception.weights.h5."
+        )
+    return path
+
+
+def _has_classifier_top(path: str) -> bool | None:
+    """Whether the HDF5 weights file `path` holds InceptionV3's classifier top
+    (its `predictions` Dense layer), in Keras' legacy `.h5` layout (the files
+    Keras ships) or its `.weights.h5` one; `None` when it cannot tell. (Keras
+    loads a full file into the network without top without a word, so this
+    is decided before loading, not by trying.)"""
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            if "layer_names" in f.attrs:
+                names = [
+                    n.decode() if isinstance(n, bytes) else str(n) for n in f.attrs["layer_names"]
+                ]
+                return "predictions" in names
+            if "layers" in f:  # keyed by class: InceptionV3's one Dense layer is its top
+                return "dense" in f["layers"] or "predictions" in f["layers"]
+    except Exception:  # not HDF5, unreadable, or no h5py: let Keras try
+        return None
+    return None
+
+
+def _load_weights_quietly(model: keras.Model, path: str) -> None:
+    """`model.load_weights(path)` without Keras' warning for each part of the
+    file the model lacks: a file that does not fit raises, and that says it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipping ", UserWarning)
+        model.load_weights(path)
+
+
 class InceptionV3Features(FeatureNetwork):
     """Keras' InceptionV3: 2048-d pool features and the 1000-class ImageNet softmax.
 
@@ -188,7 +252,12 @@ class InceptionV3Features(FeatureNetwork):
         weights: "imagenet" reads Keras' cache (`$KERAS_HOME/models` or
             `~/.keras/models`) and never downloads: a missing file raises
             `MissingWeightsError` saying how to get it. `None`: random weights
-            (tests). A path: a weights file (full or notop).
+            (tests). A path: a local weights file, full or notop, as Keras
+            ships them (`inception_v3_weights_tf_dim_ordering_tf_kernels.h5`,
+            `..._notop.h5`) or as `InceptionV3(...).save_weights("x.weights.h5")`
+            writes them. A missing file raises `MissingWeightsError`, a file
+            that is no HDF5 weights file `ValueError` (here); one that holds
+            other weights raises `ValueError` when the network is first built.
         batch_size: images per forward pass.
     """
 
@@ -221,9 +290,7 @@ class InceptionV3Features(FeatureNetwork):
                     "alone also works, for FID/KID/PR without IS.)"
                 )
         elif weights is not None:
-            self._path = os.fspath(weights)
-            if not os.path.isfile(self._path):
-                raise MissingWeightsError(f"No such InceptionV3 weights file: {self._path}.")
+            self._path = _check_weights_file(os.fspath(weights))
         else:
             self._path = None
 
@@ -231,18 +298,37 @@ class InceptionV3Features(FeatureNetwork):
     def model(self) -> keras.Model:
         """`keras.Model` mapping prepared images to `[features, probabilities]` (or features)."""
         if self._model is None:
-            apps = keras.applications
-            base = apps.InceptionV3(include_top=True, weights=None)
-            try:
-                if self._path is not None:
-                    base.load_weights(self._path)
-                pool = base.get_layer("avg_pool").output
-                self._model = keras.Model(base.input, [pool, base.output])
-            except ValueError:  # a notop file
-                base = apps.InceptionV3(include_top=False, weights=None, pooling="avg")
-                base.load_weights(self._path)
-                self._model, self.num_classes = base, None
+            self._model = self._build()
         return self._model
+
+    def _build(self) -> keras.Model:
+        apps = keras.applications
+        if self._path is None:
+            tops = [True]
+        else:  # the file says whether it holds the classifier top; if not, try both
+            has_top = _has_classifier_top(self._path)
+            tops = [True, False] if has_top is None else [has_top]
+        cause = ""
+        for top in tops:
+            if top:
+                base = apps.InceptionV3(include_top=True, weights=None)
+            else:
+                base = apps.InceptionV3(include_top=False, weights=None, pooling="avg")
+            if self._path is not None:
+                try:
+                    _load_weights_quietly(base, self._path)
+                except (ValueError, OSError) as e:
+                    cause = " ".join(str(e).split())[:200]
+                    continue
+            if not top:
+                self.num_classes = None
+                return base
+            return keras.Model(base.input, [base.get_layer("avg_pool").output, base.output])
+        tried = "with or without" if len(tops) == 2 else ("with" if tops[0] else "without")
+        raise ValueError(
+            f"{self._path} does not hold InceptionV3 weights: Keras could not load it into "
+            f"InceptionV3 {tried} its classifier top ({cause}). {_EXPECTED_WEIGHTS}"
+        )
 
     @property
     def name(self) -> str:
@@ -395,17 +481,39 @@ def build_domain_classifier(
 
 
 def get_feature_network(
-    spec: FeatureNetwork | StrPath = "inception", batch_size: int | None = None
+    spec: FeatureNetwork | StrPath = "inception",
+    batch_size: int | None = None,
+    inception_weights: StrPath | None = None,
 ) -> FeatureNetwork:
     """A feature network from a spec: "inception", a `.keras` classifier file, a
     classifier folder, or the name of a classifier folder in the zoo (e.g.
-    "fashion-mnist-classifier")."""
+    "fashion-mnist-classifier").
+
+    Args:
+        spec: the spec above, or a `FeatureNetwork`, returned as is.
+        batch_size: images per forward pass (default: the network's own).
+        inception_weights: for "inception" only: a local InceptionV3 weights
+            file (see `InceptionV3Features`' `weights`), e.g. Keras'
+            `inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`, in place
+            of the one in Keras' cache. Nothing is ever downloaded. `kerasgan
+            eval --inception-weights PATH` passes it.
+    """
     kwargs: dict[str, Any] = {} if batch_size is None else {"batch_size": batch_size}
+    inception = not isinstance(spec, FeatureNetwork) and os.fspath(spec) in (
+        "inception",
+        "inception_v3",
+        "inceptionv3",
+    )
+    if inception_weights is not None and not inception:
+        raise ValueError(
+            f"inception_weights is for the 'inception' feature network; the spec is {spec!r}."
+        )
     if isinstance(spec, FeatureNetwork):
         return spec
     spec = os.fspath(spec)
-    if spec in ("inception", "inception_v3", "inceptionv3"):
-        return InceptionV3Features(**kwargs)
+    if inception:
+        weights = "imagenet" if inception_weights is None else inception_weights
+        return InceptionV3Features(weights=weights, **kwargs)
     if os.path.isfile(spec) or os.path.isdir(spec):
         return ClassifierFeatures.load(spec, **kwargs)
     from kerasgan.zoo import zoo_dirs
