@@ -78,6 +78,7 @@ __all__ = [
     "register",
     "regularizers",
     "saving",
+    "testing",
     "utils",
     "zoo",
 ]
@@ -86,8 +87,9 @@ __all__ = [
 def __getattr__(name):
     # kerasgan.data holds the tf.data pipelines: it loads TensorFlow, so it is
     # imported on first use (a JAX or PyTorch user need not load TensorFlow).
-    if name == "data":
+    # kerasgan.testing, the harness for variant authors, is only for tests.
+    if name in ("data", "testing"):
         import importlib
 
-        return importlib.import_module("kerasgan.data")
+        return importlib.import_module(f"kerasgan.{name}")
     raise AttributeError(f"module 'kerasgan' has no attribute {name!r}")

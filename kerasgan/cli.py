@@ -30,6 +30,7 @@ import time
 
 from kerasgan import _command
 from kerasgan.utils.versions import library_versions
+from kerasgan.version import __version__
 
 BACKUP_DIR = "backup"
 RUN_FILE = "run.json"
@@ -781,6 +782,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kerasgan", description="GANs for Keras 3.", epilog=EPILOG
     )
+    parser.add_argument("--version", action="version", version=f"kerasgan {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("variants", help="list the registered GAN variants")

@@ -139,6 +139,19 @@ def test_fit_on_tf_data_without_xla_and_evaluate(variant):
     assert all(math.isfinite(v) for v in logs.values())
 
 
+def test_a_dataset_of_unknown_length_counts_each_step_once():
+    """At the end of a dataset of unknown length, the step whose batch never came
+    updates nothing, not even the optimizers' step counters (Keras' own count ran
+    ahead by one per epoch in a TensorFlow graph)."""
+    gan = make_gan("dcgan", base_filters=8)
+    gan.compile(jit_compile=False if BACKEND == "tensorflow" else COMPILED)
+    ds = tf.data.Dataset.from_tensor_slices(random_images(20)).filter(lambda x: True).batch(4)
+    assert int(ds.cardinality()) == tf.data.UNKNOWN_CARDINALITY
+    gan.fit(ds, epochs=2, verbose=0)
+    assert int(gan.g_optimizer.iterations.numpy()) == 10
+    assert int(gan.d_optimizer.iterations.numpy()) == 10
+
+
 def test_losses_reach_tensorboard(tmp_path):
     gan = make_gan("dcgan")
     gan.compile(jit_compile=COMPILED)

@@ -7,6 +7,8 @@ import importlib.metadata
 import os
 import re
 
+import pytest
+
 import kerasgan
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -26,3 +28,12 @@ def test_changelog_has_the_version_and_an_unreleased_section():
     assert kerasgan.__version__ in names, (kerasgan.__version__, names)
     for name, rest in headings[1:]:  # released versions carry their date
         assert re.search(r"\d{4}-\d{2}-\d{2}", rest), (name, rest)
+
+
+def test_the_command_prints_the_version(capsys):
+    from kerasgan import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kerasgan {kerasgan.__version__}"

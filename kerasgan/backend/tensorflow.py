@@ -113,7 +113,21 @@ def replica_rows(draw: Callable[[Any], Tensor], batch_size: int | Tensor) -> Ten
     return rows[start : start + batch_size]
 
 
-Trainer = StatefulTrainer
+class Trainer(StatefulTrainer):
+    """`StatefulTrainer` whose training step runs after its batch arrives.
+
+    Keras' optimizers count `iterations` with an op that reads no data. In a
+    TensorFlow graph (no XLA) that op ran even when the step's `get_next` ran
+    out at the end of a dataset of unknown length, so every such epoch
+    counted one step more than it trained (which shifts Adam's bias
+    correction, lazy penalty intervals and the step count that resuming
+    relies on). Every op of the step now waits for the batch.
+    """
+
+    def train_step(self: keras.Model, data: Any) -> dict[str, Any]:
+        arrived = [t for t in tf.nest.flatten(data) if tf.is_tensor(t)]
+        with tf.control_dependencies(arrived):
+            return self._train_step(data)
 
 
 def _model_supports_jit(model) -> bool:
