@@ -8,6 +8,8 @@
 (64, 28, 28, 1)
 """
 
+from typing import Any
+
 from kerasgan import _command
 
 # Only in the `kerasgan` command, never when a program imports kerasgan: hide
@@ -84,7 +86,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # kerasgan.data holds the tf.data pipelines: it loads TensorFlow, so it is
     # imported on first use (a JAX or PyTorch user need not load TensorFlow).
     # kerasgan.testing, the harness for variant authors, is only for tests.

@@ -59,19 +59,19 @@ TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
 
 
-def _seed_generator(seed):
+def _seed_generator(seed: Seed) -> keras.random.SeedGenerator | draws.InjectedDraws:
     if isinstance(seed, (keras.random.SeedGenerator, draws.InjectedDraws)):
         return seed
     # A new generator creates a variable: pass a SeedGenerator inside compiled steps.
     return keras.random.SeedGenerator(seed)
 
 
-def _per_image_uniform(x, seed):
+def _per_image_uniform(x: Tensor, seed: Seed) -> Tensor:
     u = replica_rows(lambda n: draws.uniform((n, 1, 1, 1), 0.0, 1.0, seed=seed), ops.shape(x)[0])
     return ops.cast(u, x.dtype)
 
 
-def _randint_rows(batch, low, high, seed):
+def _randint_rows(batch: Tensor, low: int, high: int, seed: Seed) -> Tensor:
     # (batch, 1) integers in [low, high); per replica, a slice of the global draw.
     return replica_rows(lambda n: draws.randint((n, 1), low, high, seed=seed), batch)
 
@@ -96,7 +96,7 @@ def random_contrast(x: Tensor, seed: Seed) -> Tensor:
     return (x - mean) * (_per_image_uniform(x, seed) + 0.5) + mean
 
 
-def _static_side(x, axis):
+def _static_side(x: Tensor, axis: int) -> int:
     side = x.shape[axis]
     if side is None:
         raise ValueError(

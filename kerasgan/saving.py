@@ -36,7 +36,8 @@ import os
 import re
 import zipfile
 import zlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from kerasgan._typing import StrPath
 from kerasgan.utils.files import replace_atomically
@@ -407,14 +408,14 @@ def load_model(filepath: StrPath, compile: bool = True, **kwargs: Any) -> keras.
         ) from None
 
 
-def _kerasgan_lookup(retrieve):
+def _kerasgan_lookup(retrieve: Callable[..., Any]) -> Callable[..., Any]:
     """Wraps Keras' class lookup (`serialization_lib._retrieve_class_or_fn`)
     so that a `kerasgan>` class it cannot find raises `MissingClassError`,
     after trying the installed plugins (`kerasgan.load_plugins`)."""
     signature = inspect.signature(retrieve)
 
     @functools.wraps(retrieve)
-    def lookup(*args, **kwargs):
+    def lookup(*args: Any, **kwargs: Any) -> Any:
         try:
             return retrieve(*args, **kwargs)
         except TypeError:
@@ -433,9 +434,9 @@ def _kerasgan_lookup(retrieve):
                 return retrieve(*args, **kwargs)
             except TypeError:
                 pass
-        raise MissingClassError(call.get("name"), call.get("module")) from None
+        raise MissingClassError(cast(str, call.get("name")), call.get("module")) from None
 
-    lookup._kerasgan_original = retrieve
+    lookup._kerasgan_original = retrieve  # type: ignore[attr-defined]
     return lookup
 
 

@@ -56,16 +56,16 @@ def _default_jit_compile() -> bool | str:
     return "auto" if keras.backend.backend() == "torch" else True
 
 
-def _weights(model, trainable: bool = False) -> list[np.ndarray]:
+def _weights(model: keras.Model, trainable: bool = False) -> list[np.ndarray]:
     weights = model.trainable_weights if trainable else model.weights
     return [keras.ops.convert_to_numpy(v).copy() for v in weights]
 
 
-def _changed(before, after) -> bool:
+def _changed(before: list[np.ndarray], after: list[np.ndarray]) -> bool:
     return any(not np.array_equal(a, b) for a, b in zip(before, after))
 
 
-def _iterations(optimizer) -> int:
+def _iterations(optimizer: keras.optimizers.Optimizer) -> int:
     return int(keras.ops.convert_to_numpy(optimizer.iterations))
 
 

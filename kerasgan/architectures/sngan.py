@@ -31,6 +31,8 @@ kernel is used as is.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import keras
 from keras import layers
 
@@ -63,13 +65,13 @@ def check_architecture(architecture: str) -> str:
     return architecture
 
 
-def _sn(layer, power_iterations):
+def _sn(layer: layers.Layer, power_iterations: int) -> layers.Layer:
     return layers.SpectralNormalization(
         layer, power_iterations=power_iterations, name=f"{layer.name}_sn"
     )
 
 
-def _labels_input(num_classes):
+def _labels_input(num_classes: int | None) -> Tensor | None:
     return None if num_classes is None else keras.Input((1,), dtype="int32", name="labels")
 
 
@@ -129,7 +131,7 @@ def sn_dcgan_discriminator(
     images = keras.Input(image_shape, name="images")
     labels = _labels_input(num_classes)
 
-    def conv(filters, size, strides, layer_name):
+    def conv(filters: int, size: int, strides: int, layer_name: str) -> layers.Layer:
         conv_layer = layers.Conv2D(filters, size, strides=strides, padding="same", name=layer_name)
         return _sn(conv_layer, power_iterations)
 
@@ -186,13 +188,16 @@ def _residual_init():
     return keras.initializers.VarianceScaling(2.0, mode="fan_avg", distribution="uniform")
 
 
-def _norm(x, labels, num_classes, name):
+def _norm(x: Tensor, labels: Tensor | None, num_classes: int | None, name: str) -> Tensor:
     if labels is None:
         return layers.BatchNormalization(name=name)(x)
-    return ConditionalBatchNormalization(num_classes, name=name)([x, labels])
+    # labels come from num_classes (_labels_input): here it is an int
+    return ConditionalBatchNormalization(cast(int, num_classes), name=name)([x, labels])
 
 
-def _generator_block(x, labels, num_classes, filters, name):
+def _generator_block(
+    x: Tensor, labels: Tensor | None, num_classes: int | None, filters: int, name: str
+) -> Tensor:
     h = _norm(x, labels, num_classes, f"{name}_bn1")
     h = layers.ReLU()(h)
     h = layers.UpSampling2D(2, name=f"{name}_up")(h)
@@ -242,8 +247,10 @@ def resnet_generator(
     return keras.Model([z, labels] if labels is not None else z, out, name=name)
 
 
-def _discriminator_block(x, filters, downsample, first, power_iterations, name):
-    def conv(size, label, init):
+def _discriminator_block(
+    x: Tensor, filters: int, downsample: bool, first: bool, power_iterations: int, name: str
+) -> Tensor:
+    def conv(size: int, label: str, init: Any) -> layers.Layer:
         return _sn(
             layers.Conv2D(
                 filters, size, padding="same", kernel_initializer=init, name=f"{name}_{label}"

@@ -81,10 +81,10 @@ def upsample_2x(x: Tensor) -> Tensor:
     resize gradient has no gradient of its own, which the path-length
     penalty needs)."""
 
-    def along(x, axis):
+    def along(x: Tensor, axis: int) -> Tensor:
         n = x.shape[axis]
 
-        def part(start, stop):
+        def part(start: int, stop: int) -> Tensor:
             index = [slice(None)] * 4
             index[axis] = slice(start, stop)
             return x[tuple(index)]

@@ -50,7 +50,9 @@ class _Scope(StatelessScope):
     (`value = t + stop_gradient(new - t)`).
     """
 
-    def __init__(self, parent=None, through=None):
+    def __init__(
+        self, parent: StatelessScope | None = None, through: dict[int, Tensor] | None = None
+    ) -> None:
         super().__init__()
         self.state_mapping = dict(parent.state_mapping) if parent is not None else {}
         #: the variables assigned in this scope or its children, by id
@@ -60,18 +62,18 @@ class _Scope(StatelessScope):
             self.state_mapping[key] = tracer
             self.through[key] = tracer
 
-    def add_update(self, update):
+    def add_update(self, update: tuple[keras.Variable, Tensor]) -> None:
         variable, value = update
         self.assigned[id(variable)] = variable
         self.set(id(variable), value)
 
-    def set(self, key, value):
+    def set(self, key: int, value: Tensor) -> None:
         base = self.through.get(key)
         if base is not None:
             value = base + jax.lax.stop_gradient(value - base)
         self.state_mapping[key] = value
 
-    def changes(self, parent) -> dict:
+    def changes(self, parent: StatelessScope) -> dict:
         """The values assigned in this scope that differ from `parent`'s."""
         return {k: v for k, v in self.state_mapping.items() if parent.state_mapping.get(k) is not v}
 
@@ -86,7 +88,7 @@ def _current_scope():
     return scope
 
 
-def _apply(scope, changes: dict) -> None:
+def _apply(scope: StatelessScope, changes: dict) -> None:
     for key, value in changes.items():
         if isinstance(scope, _Scope):
             scope.set(key, value)
@@ -94,7 +96,11 @@ def _apply(scope, changes: dict) -> None:
             scope.state_mapping[key] = value
 
 
-def _in_state(model, groups, step: Callable):
+def _in_state(
+    model: keras.Model,
+    groups: Sequence[tuple[Sequence[keras.Variable], Sequence[Tensor]]],
+    step: Callable,
+) -> tuple[Any, list[list[Tensor]]]:
     """Runs `step()` with the variables of `groups` set to `values`; returns
     its result and the groups' new values."""
     mapping: list[tuple[keras.Variable, Tensor]] = []
@@ -177,7 +183,7 @@ def minimize(
         for k, v in zip(keys, variables)
     ]
 
-    def scaled_loss(vals):
+    def scaled_loss(vals: list[Tensor]) -> tuple[Tensor, tuple[Tensor, Any, dict]]:
         inner = _Scope(outer, through=dict(zip(keys, vals)))
         with inner:
             loss, logs = loss_fn()
@@ -217,7 +223,7 @@ def input_gradients(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
             scope.assigned[key].assign(value)
         return grads
 
-    def total(x):
+    def total(x: Tensor) -> tuple[Tensor, dict]:
         inner = _Scope(outer)
         with inner:
             out = jnp.sum(jnp.asarray(fn(x), jnp.float32))
@@ -296,8 +302,8 @@ def cond(pred: Tensor, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) 
         return keras.ops.cond(pred, true_fn, false_fn)
     keys = list(outer.state_mapping)
 
-    def branch(fn):
-        def run(_):
+    def branch(fn: Callable[[], Any]) -> Callable[[Any], tuple[Any, list[Tensor]]]:
+        def run(_: Any) -> tuple[Any, list[Tensor]]:
             inner = _Scope(outer)
             with inner:
                 out = fn()

@@ -130,7 +130,7 @@ class Trainer(StatefulTrainer):
             return self._train_step(data)
 
 
-def _model_supports_jit(model) -> bool:
+def _model_supports_jit(model: keras.Model) -> bool:
     """Keras' own test (every layer supports XLA, op determinism off)."""
     try:
         from keras.src.trainers.trainer import model_supports_jit
@@ -242,8 +242,8 @@ def conv_transpose_with_native_gradients(
     tf_padding = padding.upper()
 
     @tf.custom_gradient
-    def op(x, kernel):
-        def grad(dy):
+    def op(x: Tensor, kernel: Tensor) -> tuple[Tensor, Callable[[Tensor], tuple[Tensor, Tensor]]]:
+        def grad(dy: Tensor) -> tuple[Tensor, Tensor]:
             dx = tf.nn.conv2d(dy, kernel, tf_strides, tf_padding)
             dk = tf.raw_ops.Conv2DBackpropFilter(
                 input=dy,
@@ -276,8 +276,8 @@ def conv_with_gemm_gradients(
     Made of differentiable ops, so second-order gradients work."""
 
     @tf.custom_gradient
-    def op(x, kernel):
-        def grad(dy):
+    def op(x: Tensor, kernel: Tensor) -> tuple[Tensor, Callable[[Tensor], tuple[Tensor, Tensor]]]:
+        def grad(dy: Tensor) -> tuple[Tensor, Tensor]:
             kh, kw, c, f = kernel.shape
             h, w = x.shape[1], x.shape[2]
             oh, ow = dy.shape[1], dy.shape[2]
@@ -323,8 +323,8 @@ def bias_add(x: Tensor, bias: Tensor) -> Tensor:
     Made of differentiable ops, so second-order gradients work."""
 
     @tf.custom_gradient
-    def op(x, bias):
-        def grad(dy):
+    def op(x: Tensor, bias: Tensor) -> tuple[Tensor, Callable[[Tensor], tuple[Tensor, Tensor]]]:
+        def grad(dy: Tensor) -> tuple[Tensor, Tensor]:
             wide = dy if dy.dtype in (tf.float32, tf.float64) else tf.cast(dy, tf.float32)
             db = tf.reduce_sum(wide, axis=list(range(dy.shape.rank - 1)))
             return dy, tf.cast(db, bias.dtype)

@@ -29,7 +29,7 @@ from kerasgan.backend._common import (  # noqa: F401 - the backend's interface
 Trainer = StatefulTrainer
 
 
-def _detach(value):
+def _detach(value: Any) -> Any:
     return value.detach() if isinstance(value, torch.Tensor) else value
 
 
@@ -116,7 +116,9 @@ def cond(pred: Tensor, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) 
     return keras.ops.cond(pred, true_fn, false_fn)
 
 
-def _spectral_normalization_call(self, inputs, training=False):
+def _spectral_normalization_call(
+    self: keras.layers.SpectralNormalization, inputs: Tensor, training: bool = False
+) -> Tensor:
     """`keras.layers.SpectralNormalization.call` whose wrapped layer reads a
     copy of the kernel. Keras writes the normalized kernel back into the
     variable at every training call, in place under PyTorch; a discriminator

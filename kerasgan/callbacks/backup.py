@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import time
+from typing import Any
 
 import keras
 
@@ -61,10 +62,10 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     its real total training time.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.previous_time_s = 0.0
-        self._session_start = None
+        self._session_start: float | None = None
         self._pending_path = os.path.join(self.backup_dir, PENDING_WEIGHTS)
         self._epoch_now = 0
         self._steps_in_epoch = 0
@@ -85,7 +86,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         else:
             os.remove(self._pending_path)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._session_start = time.time()
         has_backup = any(
             os.path.exists(p) for p in (self._weights_path, self._training_metadata_path)
@@ -139,15 +140,15 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         return record
 
     # --------------------------------------------------------------------- save
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # an epoch resumed from a mid-epoch backup runs in full again (Keras)
         self._epoch_now, self._steps_in_epoch = epoch, 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._steps_in_epoch += 1
         super().on_train_batch_end(batch, logs)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch_now, self._steps_in_epoch = epoch + 1, 0
         super().on_epoch_end(epoch, logs)
 

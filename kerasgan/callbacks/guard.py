@@ -100,7 +100,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         nets = [n for n in nets if n is not None] or [model]
         return [w for net in nets for w in net.weights]
 
-    def _diverged(self, what):
+    def _diverged(self, what: str) -> None:
         if self.checkpoint is not None and self.last_good_epoch is not None:
             epoch = self.last_good_epoch
             where = f"the last good model is {self.checkpoint} (end of epoch {epoch})"
@@ -127,7 +127,7 @@ class DivergenceGuard(keras.callbacks.Callback):
             mine.assign(theirs)
 
 
-def _non_finite(value) -> bool:
+def _non_finite(value: Any) -> bool:
     try:
         return not math.isfinite(float(value))
     except (TypeError, ValueError):

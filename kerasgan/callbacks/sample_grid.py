@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Literal, cast
 
 import keras
+import numpy as np
 
 from kerasgan._typing import StrPath
 from kerasgan.utils import write_png
@@ -72,7 +73,7 @@ class SampleGrid(keras.callbacks.Callback):
                     return
             self._set_log_dir(None)
 
-    def _set_log_dir(self, log_dir):
+    def _set_log_dir(self, log_dir: str | None) -> None:
         if log_dir != self._writer_dir:
             self._close_writer()
             self._writer_dir = log_dir
@@ -94,11 +95,12 @@ class SampleGrid(keras.callbacks.Callback):
         if self._writer_dir is not None:
             self._write_summary(grid, epoch + 1)
 
-    def _write_summary(self, grid, step):
+    def _write_summary(self, grid: np.ndarray, step: int) -> None:
         import tensorflow as tf
 
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(os.path.join(self._writer_dir, "samples"))
+            log_dir = cast(str, self._writer_dir)  # set: on_epoch_end checked
+            self._writer = tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
         with self._writer.as_default():
             tf.summary.image("samples", grid[None], step=step, max_outputs=1)
         self._writer.flush()

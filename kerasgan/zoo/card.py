@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kerasgan._typing import StrPath
 
 
-def _table(rows) -> str:
+def _table(rows: Iterable[tuple[str, Any]]) -> str:
     lines = ["| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows if v not in (None, "", [], {})]
     return "\n".join(lines)
