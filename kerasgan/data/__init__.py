@@ -26,9 +26,13 @@ converts (palette, 16-bit, RGBA and mixed-mode images are converted).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import cast
 
+import numpy as np
 import tensorflow as tf
 
+from kerasgan._typing import StrPath
 from kerasgan.data.arrays import array_source, npz_class_names, npz_source, scale_images
 from kerasgan.data.catalog import UnknownDatasetError, tfds_class_names, tfds_source
 from kerasgan.data.errors import DataError, DataNotFoundError
@@ -96,9 +100,8 @@ def _from_folder(folder: str, split: str, resizing: bool, name: str | None = Non
     if is_idx_folder(folder):
         images, labels = read_idx_folder(folder, split)
         names = KNOWN_CLASS_NAMES.get(name) if name else None
-        return array_source(
-            images, labels, what=f"IDX files in {folder}", class_names=names and list(names)
-        )
+        class_list = cast("list[str] | None", names and list(names))  # the tuples are not empty
+        return array_source(images, labels, what=f"IDX files in {folder}", class_names=class_list)
     return image_folder_source(folder, split, resizing)
 
 
@@ -125,7 +128,14 @@ def _local_name(folder: str) -> str | None:
 
 
 def _resolve(
-    name_or_path, split, *, image_size=None, data_dir=None, download=True, shuffle=False, seed=None
+    name_or_path: StrPath,
+    split: str,
+    *,
+    image_size: tuple[int, int] | None = None,
+    data_dir: str | None = None,
+    download: bool = True,
+    shuffle: bool = False,
+    seed: int | None = None,
 ) -> Source:
     spec = os.path.expanduser(os.fspath(name_or_path))
     resizing = image_size is not None
@@ -177,7 +187,7 @@ def _resolve(
     raise DataNotFoundError("\n".join(lines))
 
 
-def class_names(name_or_path, data_dir=None) -> list[str] | None:
+def class_names(name_or_path: StrPath, data_dir: str | None = None) -> list[str] | None:
     """Names of the label ids, when known, else None.
 
     Known for: dataset names in `KNOWN_CLASS_NAMES` (e.g. fashion_mnist) and
@@ -201,14 +211,14 @@ def class_names(name_or_path, data_dir=None) -> list[str] | None:
 
 
 def load_arrays(
-    name_or_path,
+    name_or_path: StrPath,
     split: str = "train",
     *,
-    image_size=None,
+    image_size: int | Sequence[int] | None = None,
     data_dir: str | None = None,
     download: bool = True,
-    pad_to=None,
-):
+    pad_to: int | Sequence[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """`(images, labels)` as numpy arrays: float32 `(N, H, W, C)` in [-1, 1] and int32.
 
     Takes the same sources (and `image_size`, `pad_to`) as `load`; `labels` is
@@ -235,18 +245,18 @@ def load_arrays(
 
 
 def load(
-    name_or_path,
+    name_or_path: StrPath,
     split: str = "train",
     batch_size: int = 128,
     conditional: bool = False,
-    image_size=None,
+    image_size: int | Sequence[int] | None = None,
     shuffle: bool = True,
     seed: int | None = None,
     drop_remainder: bool = True,
     *,
     data_dir: str | None = None,
     download: bool = True,
-    pad_to=None,
+    pad_to: int | Sequence[int] | None = None,
 ) -> tf.data.Dataset:
     """A batched, shuffled, prefetched dataset of float32 images in [-1, 1].
 

@@ -8,6 +8,7 @@ import zlib
 from typing import IO
 
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from kerasgan.data.errors import DataError
@@ -69,7 +70,7 @@ def _scale(images: np.ndarray, kind: str) -> np.ndarray:
     return images.astype("float32")
 
 
-def scale_images(images, what: str = "images") -> np.ndarray:
+def scale_images(images: npt.ArrayLike, what: str = "images") -> np.ndarray:
     """Images `(N, H, W[, C])` -> float32 `(N, H, W, C)` in [-1, 1].
 
     uint8 (or integers in 0..255) map x/127.5 - 1; floats in [0, 1] map
@@ -80,7 +81,7 @@ def scale_images(images, what: str = "images") -> np.ndarray:
     return _scale(images, _range_kind(images, what))
 
 
-def _check_labels(labels, count: int, what: str) -> np.ndarray:
+def _check_labels(labels: npt.ArrayLike, count: int, what: str) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
@@ -97,7 +98,12 @@ def _check_labels(labels, count: int, what: str) -> np.ndarray:
 
 
 def array_source(
-    images, labels=None, *, what: str, label_hint: str = "", class_names=None
+    images: npt.ArrayLike,
+    labels: npt.ArrayLike | None = None,
+    *,
+    what: str,
+    label_hint: str = "",
+    class_names: list[str] | None = None,
 ) -> Source:
     """A `Source` over arrays; uint8 stays uint8 in memory and is scaled per batch."""
     images = _with_channels(np.asarray(images), f"Images of {what}")
@@ -110,7 +116,7 @@ def array_source(
     def make_elements():
         return tf.data.Dataset.from_tensor_slices((raw, placeholder if labels is None else labels))
 
-    def convert(image, label):
+    def convert(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         if image.dtype == tf.uint8:
             image = tf.cast(image, tf.float32) / 127.5 - 1.0
         return image, label
@@ -156,7 +162,7 @@ class NpzArchive:
     header fails before anything is allocated for it.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         try:
             with open(path, "rb") as f:
@@ -190,7 +196,7 @@ class NpzArchive:
     def __enter__(self) -> NpzArchive:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.zip.close()
 
     def _fail(self, key: str, problem: str) -> DataError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from types import ModuleType
 
 import tensorflow as tf
 
@@ -43,7 +44,7 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _not_found(tfds, name: str) -> str:
+def _not_found(tfds: ModuleType, name: str) -> str:
     reason = f"tensorflow-datasets has no dataset {name!r}"
     try:
         known = tfds.list_builders(with_community_datasets=False)
@@ -109,11 +110,11 @@ def tfds_source(
     has_labels = "label" in features
     names = getattr(features["label"], "names", None) if has_labels else None
 
-    def select(example):
+    def select(example: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
         label = tf.cast(example["label"], tf.int32) if has_labels else tf.constant(NO_LABEL)
         return example["image"], label
 
-    def convert(image, label):
+    def convert(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image = tf.cast(image, tf.float32) * scale + shift
         if image.shape.rank == 2:
             image = image[..., None]

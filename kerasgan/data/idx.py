@@ -145,7 +145,7 @@ def _read_data(f: _Readable, path: str, header: _Header) -> np.ndarray:
 class _IdxFile:
     """An open IDX file (raw or gzipped); `header` is read on opening."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
         self.raw: BinaryIO = open(self.path, "rb")
         self.gzip: gzip.GzipFile | None = None
@@ -186,7 +186,7 @@ class _IdxFile:
     def __enter__(self) -> _IdxFile:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

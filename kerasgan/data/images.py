@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
 
 import tensorflow as tf
 
@@ -83,7 +84,7 @@ def _images_under(folder: str) -> list[str]:
     return found
 
 
-def list_images(folder: str):
+def list_images(folder: str) -> tuple[list[str], list[int] | None, list[str] | None]:
     """`(files, labels, class_names)`; labels and names are None for a flat folder."""
     entries = sorted(os.listdir(folder))
     classes = class_folders(folder)
@@ -118,7 +119,7 @@ def list_images(folder: str):
     return files, labels, classes
 
 
-def _png(f):
+def _png(f: BinaryIO) -> tuple[int, int, int]:
     head = f.read(33)
     if len(head) < 33 or head[12:16] != b"IHDR" or head[8:12] != b"\x00\x00\x00\x0d":
         raise _Bad("corrupt PNG header")
@@ -147,7 +148,7 @@ def _png(f):
     return height, width, channels
 
 
-def _jpeg(f):
+def _jpeg(f: BinaryIO) -> tuple[int, int, int]:
     f.read(2)
     while True:
         if f.read(1) != b"\xff":
@@ -171,12 +172,12 @@ def _jpeg(f):
         f.seek(length - 2, os.SEEK_CUR)
 
 
-def _gif(f):
+def _gif(f: BinaryIO) -> tuple[int, int, int]:
     width, height = struct.unpack("<HH", f.read(10)[6:10])
     return height, width, 3
 
 
-def _bmp(f):
+def _bmp(f: BinaryIO) -> tuple[int, int, int]:
     head = f.read(30)
     if struct.unpack("<I", head[14:18])[0] == 12:  # OS/2 BITMAPCOREHEADER
         width, height, _, bits = struct.unpack("<HHHH", head[18:26])
@@ -188,7 +189,7 @@ def _bmp(f):
     return abs(height), width, _BMP_CHANNELS[bits]
 
 
-def _looks_complete(f, kind: str, size: int) -> bool:
+def _looks_complete(f: BinaryIO, kind: str, size: int) -> bool:
     """Cheap truncation check: the end marker of the format (BMP: its declared size)."""
     if kind == "BMP":
         f.seek(2)
@@ -265,7 +266,7 @@ def read_header(path: str) -> tuple[int, int, int]:
     raise DataError(f"Cannot read image {path}: {reason}. {fix}")
 
 
-def match_channels(image, channels: int):
+def match_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     """A decoded `(H, W, n)` float image with any n in 1..4 -> `channels` channels."""
     n = tf.shape(image)[-1]
     color = n >= 3
@@ -327,7 +328,7 @@ def image_folder_source(folder: str, split: str, resizing: bool) -> Source:
             (tf.constant(files), tf.constant(label_ids, tf.int32))
         )
 
-    def convert(path, label):
+    def convert(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image = tf.io.decode_image(
             tf.io.read_file(path), channels=0, dtype=tf.float32, expand_animations=False
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +51,9 @@ class Source:
     batch_convert: bool = False
 
 
-def check_image_size(image_size, what: str = "image_size") -> tuple[int, int] | None:
+def check_image_size(
+    image_size: int | Sequence[int] | None, what: str = "image_size"
+) -> tuple[int, int] | None:
     """None, an int n (-> (n, n)) or `(h, w)` of positive ints -> `(h, w)` or None."""
     if image_size is None:
         return None
@@ -67,7 +69,11 @@ def check_image_size(image_size, what: str = "image_size") -> tuple[int, int] | 
     return h, w
 
 
-def check_pad_to(pad_to, image_shape, image_size) -> tuple[int, int] | None:
+def check_pad_to(
+    pad_to: int | Sequence[int] | None,
+    image_shape: Sequence[int | None],
+    image_size: tuple[int, int] | None,
+) -> tuple[int, int] | None:
     """`pad_to` (None, an int or `(h, w)`) as `(h, w)`, checked against the
     images' size (after `image_size`, if given): padding never shrinks."""
     pad_to = check_image_size(pad_to, what="pad_to")
@@ -86,7 +92,7 @@ def check_pad_to(pad_to, image_shape, image_size) -> tuple[int, int] | None:
     return pad_to
 
 
-def pad(image, pad_to):
+def pad(image: tf.Tensor, pad_to: Sequence[int]) -> tf.Tensor:
     """Centres `(..., H, W, C)` images in [-1, 1] on a `pad_to` canvas of -1
     (the background of dark-background images such as Fashion-MNIST); an odd
     margin puts the extra pixel after the image."""
@@ -97,7 +103,7 @@ def pad(image, pad_to):
     return tf.pad(image, margins, constant_values=-1.0)
 
 
-def resize(image, image_size):
+def resize(image: tf.Tensor, image_size: Sequence[int]) -> tf.Tensor:
     """Bilinear, antialiased resize of `(H, W, C)` images in [-1, 1], kept in [-1, 1]."""
     image = tf.image.resize(image, image_size, method="bilinear", antialias=True)
     return tf.clip_by_value(image, -1.0, 1.0)
@@ -112,7 +118,7 @@ def make_dataset(
     shuffle: bool,
     seed: int | None,
     drop_remainder: bool,
-    pad_to: tuple[int, int] | None = None,
+    pad_to: int | Sequence[int] | None = None,
 ) -> tf.data.Dataset:
     """shuffle -> decode/scale (+ resize, + pad) -> batch -> prefetch.
 
@@ -145,7 +151,7 @@ def make_dataset(
         image_size = None  # already that size
     convert = source.convert
 
-    def finish(*element):
+    def finish(*element: tf.Tensor) -> tf.Tensor | tuple[tf.Tensor, tf.Tensor]:
         image, label = convert(*element)
         if image_size is not None:
             image = resize(image, image_size)
@@ -153,7 +159,7 @@ def make_dataset(
             image = pad(image, pad_to)
         return (image, label) if conditional else image
 
-    def batches(elements):
+    def batches(elements: tf.data.Dataset) -> tf.data.Dataset:
         if source.batch_convert and height is not None and width is not None:
             ds = elements.batch(batch_size, drop_remainder=drop_remainder)
             return ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
@@ -188,7 +194,16 @@ class _ResumableOrder:
     resumed run see the batches an uninterrupted one would have seen.
     """
 
-    def __init__(self, elements, batches, buffer, seed, size, batch_size, drop_remainder):
+    def __init__(
+        self,
+        elements: tf.data.Dataset,
+        batches: Callable[[tf.data.Dataset], tf.data.Dataset],
+        buffer: int,
+        seed: int,
+        size: int,
+        batch_size: int,
+        drop_remainder: bool,
+    ) -> None:
         self.elements, self.batches, self.buffer = elements, batches, buffer
         self.batch_size = batch_size
         per_pass = size // batch_size if drop_remainder else -(-size // batch_size)
@@ -196,7 +211,7 @@ class _ResumableOrder:
         self.base = int(seed) % _SEED_MODULUS
         self.position = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_position")
 
-    def _pass(self, index, skip_batches):
+    def _pass(self, index: tf.Tensor, skip_batches: tf.Tensor) -> tf.data.Dataset:
         # The pass's seed is a tensor. TensorFlow pairs an op seed with the
         # graph-level seed (`tf.random.set_seed`) and then compares the pair
         # with (0, 0) in Python, which a tensor cannot answer; this function's
@@ -207,18 +222,18 @@ class _ResumableOrder:
         shuffled = self.elements.shuffle(self.buffer, seed=seed, reshuffle_each_iteration=False)
         return self.batches(shuffled.skip(skip_batches * self.batch_size))
 
-    def _start(self):
+    def _start(self) -> tuple[tf.Tensor, tf.Tensor]:
         consumed = self.position.read_value()
         return consumed // self.per_pass, consumed % self.per_pass
 
-    def _tag(self, ds):
+    def _tag(self, ds: tf.data.Dataset) -> tf.data.Dataset:
         ds = ds.prefetch(tf.data.AUTOTUNE)
         ds._kerasgan_position = self.position  # GANModel.fit keeps it at the step count
         ds._kerasgan_endless = self.endless
         return ds
 
-    def _stream(self):
-        def passes(_):
+    def _stream(self) -> tf.data.Dataset:
+        def passes(_: tf.Tensor) -> tf.data.Dataset:
             first, skip = self._start()
             indices = tf.data.Dataset.range(first, tf.int64.max)
             return indices.flat_map(
@@ -227,14 +242,14 @@ class _ResumableOrder:
 
         return tf.data.Dataset.range(1).flat_map(passes)
 
-    def dataset(self):
+    def dataset(self) -> tf.data.Dataset:
         """One epoch: a pass's worth of batches from `position` (one whole
         pass when `position` is at a pass boundary, as in a run of whole
         epochs); what `fit` without `steps_per_epoch` takes."""
         epoch = self._stream().take(self.per_pass)
         return self._tag(epoch.apply(tf.data.experimental.assert_cardinality(self.per_pass)))
 
-    def endless(self):
+    def endless(self) -> tf.data.Dataset:
         """Every batch from `position` on (`fit` with `steps_per_epoch`)."""
         return self._tag(self._stream())
 
@@ -242,7 +257,7 @@ class _ResumableOrder:
 _SEED_MODULUS = 2**31 - 1
 
 
-def collect(ds: tf.data.Dataset, with_labels: bool):
+def collect(ds: tf.data.Dataset, with_labels: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Every batch of an unshuffled dataset as numpy `(images, labels or None)`."""
     images, labels = [], []
     for batch in ds.as_numpy_iterator():
