@@ -18,7 +18,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,7 +69,7 @@ def _source_name(data: Any, name: str | None) -> str | None:
     return None
 
 
-def _real_batches(data, split, batch_size):
+def _real_batches(data: Any, split: str, batch_size: int) -> Iterator[np.ndarray]:
     """Yields float32 image batches from a dataset name/path, an array, or a tf.data.Dataset."""
     if isinstance(data, (str, os.PathLike)):
         from kerasgan import data as kdata
@@ -94,7 +94,9 @@ def _real_batches(data, split, batch_size):
         yield element[0] if isinstance(element, tuple) else element
 
 
-def _cache_path(cache_dir, feature_net, source, split, n) -> str:
+def _cache_path(
+    cache_dir: StrPath, feature_net: FeatureNetwork, source: str, split: str, n: int
+) -> str:
     key = f"{feature_net.name}__{source}__{split}__n{n}"
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", key)[-120:].strip("_.")
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -112,7 +114,9 @@ def _load_cached(path: str, meta: dict[str, Any]) -> tuple[FeatureStatistics, np
         return None
 
 
-def _compute_real(feature_net, data, n, split, batch_size):
+def _compute_real(
+    feature_net: FeatureNetwork, data: Any, n: int, split: str, batch_size: int
+) -> tuple[FeatureStatistics, np.ndarray]:
     stats, kept, count = FeatureStatistics(), [], 0
     for images in _real_batches(data, split, batch_size):
         images = images[: n - count]
@@ -224,7 +228,14 @@ def center_crop(images: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
     return images[:, top : top + h, left : left + w]
 
 
-def _fake_batches(gan, n, seed, batch_size, ema, crop=None):
+def _fake_batches(
+    gan: Any,
+    n: int,
+    seed: int | None,
+    batch_size: int,
+    ema: bool,
+    crop: tuple[int, int] | None = None,
+) -> Iterator[np.ndarray]:
     """Yields batches of generated images (or slices of an array of images)."""
     if crop is not None:
         for images in _fake_batches(gan, n, seed, batch_size, ema):

@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import numpy.typing as npt
 
-from kerasgan._typing import Shape, StrPath
+from kerasgan._typing import Shape, StrPath, Tensor
 
 __all__ = [
     "ClassifierFeatures",
@@ -62,14 +62,14 @@ def keras_cache_dir() -> str:
     return os.path.join(home, "models")
 
 
-def _weights_digest(model) -> str:
+def _weights_digest(model: keras.Model) -> str:
     digest = hashlib.sha256()
     for w in model.weights:
         digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(w)).tobytes())
     return digest.hexdigest()[:12]
 
 
-def _compiled(fn):
+def _compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -97,10 +97,10 @@ class FeatureNetwork:
     def name(self) -> str:
         raise NotImplementedError
 
-    def _network_outputs(self, x):
+    def _network_outputs(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         raise NotImplementedError
 
-    def _prepare(self, x):
+    def _prepare(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         h, w, c = self.input_shape
         if x.shape[-1] == 1 and c == 3:
             x = keras.ops.repeat(x, 3, axis=-1)
@@ -110,7 +110,7 @@ class FeatureNetwork:
             x = keras.ops.image.resize(x, (h, w), interpolation="bilinear", antialias=True)
         return self._network_outputs(x)
 
-    def _check(self, images) -> np.ndarray:
+    def _check(self, images: npt.ArrayLike) -> np.ndarray:
         x = np.asarray(images)
         if x.ndim != 4:
             raise ValueError(f"images must have shape (n, H, W, C); got {x.shape}.")
@@ -340,7 +340,7 @@ class InceptionV3Features(FeatureNetwork):
                     self._name = f"inception_v3-{hashlib.sha256(f.read()).hexdigest()[:12]}"
         return self._name
 
-    def _network_outputs(self, x):
+    def _network_outputs(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         out = self.model(x, training=False)
         return (out[0], out[1]) if isinstance(out, (list, tuple)) else (out, None)
 
@@ -427,7 +427,7 @@ class ClassifierFeatures(FeatureNetwork):
             self._name = f"{self.classifier.name}{layer}-{_weights_digest(self.classifier)}"
         return self._name
 
-    def _network_outputs(self, x):
+    def _network_outputs(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         feats, out = self.model(x, training=False)
         return feats, keras.ops.softmax(out, axis=-1) if self.logits else out
 

@@ -19,7 +19,7 @@ __all__ = ["inception_score", "kernel_distance", "precision_recall"]
 LOG_EPSILON = 1e-12
 
 
-def _features(x, name: str, dtype=np.float64) -> np.ndarray:
+def _features(x: npt.ArrayLike, name: str, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name} must have shape (n, d) with n, d >= 1; got {x.shape}.")
@@ -155,7 +155,9 @@ def _knn_sq_radii(x: np.ndarray, k: int, batch_size: int) -> np.ndarray:
     return radii
 
 
-def _coverage(queries: np.ndarray, support: np.ndarray, sq_radii, batch_size: int) -> float:
+def _coverage(
+    queries: np.ndarray, support: np.ndarray, sq_radii: np.ndarray, batch_size: int
+) -> float:
     """Fraction of `queries` within `sqrt(sq_radii[j])` of some `support[j]`."""
     inside = 0
     for _, d in _batched_sq_distances(queries, support, batch_size):

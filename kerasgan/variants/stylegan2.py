@@ -208,13 +208,13 @@ class StyleGAN2(GANModel):
         return ops.power(0.5, batch / ops.maximum(ema_nimg, 1e-8))
 
     # ------------------------------------------------------------- training
-    def _draw_noises(self, batch_size):
+    def _draw_noises(self, batch_size: int | Tensor) -> list[Tensor]:
         return [
             draws.normal(shape, seed=self.seed_generator)
             for shape in self.generator.noise_shapes(batch_size)
         ]
 
-    def _styles(self, z, update_average):
+    def _styles(self, z: Tensor, update_average: bool) -> Tensor:
         """Per-layer `w`s of a training batch, with style mixing."""
         g = self.generator
         w = g.mapping(z)
@@ -230,7 +230,7 @@ class StyleGAN2(GANModel):
             ws = ops.where(later, other, ws)
         return ws
 
-    def _generate(self, z, labels=None, training=False):
+    def _generate(self, z: Tensor, labels: Tensor | None = None, training: bool = False) -> Tensor:
         if not training:
             return self.generator(z, training=False)
         ws = self._styles(z, update_average=True)
