@@ -27,10 +27,21 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from kerasgan import _command
+from kerasgan._typing import StrPath
 from kerasgan.utils.versions import library_versions
 from kerasgan.version import __version__
+
+if TYPE_CHECKING:
+    import keras
+
+    from kerasgan.callbacks import MetricCallback
+    from kerasgan.gan_model import GANModel
+    from kerasgan.metrics.features import FeatureNetwork
 
 BACKUP_DIR = "backup"
 RUN_FILE = "run.json"
@@ -41,14 +52,14 @@ class UserError(Exception):
     """A mistake the user can fix; printed as one line, no traceback."""
 
 
-def _probe(folder):
+def _probe(folder: str) -> None:
     """Creates and removes a file of a fresh name in `folder` (never through a link)."""
     fd, probe = tempfile.mkstemp(dir=folder, prefix=".write_test.")
     os.close(fd)
     os.remove(probe)
 
 
-def _check_writable_dir(path, flag):
+def _check_writable_dir(path: str, flag: str) -> None:
     try:
         os.makedirs(path, exist_ok=True)
         _probe(path)
@@ -56,7 +67,7 @@ def _check_writable_dir(path, flag):
         raise UserError(f"Cannot write to {flag} {path}: {e.strerror}.") from None
 
 
-def _check_creatable_dir(path, flag):
+def _check_creatable_dir(path: str, flag: str) -> None:
     """Fails as `_check_writable_dir` would, but creates nothing: an existing
     folder gets a probe file; for a missing one, its nearest existing parent
     must be a writable folder."""
@@ -71,7 +82,7 @@ def _check_creatable_dir(path, flag):
         raise UserError(f"Cannot write to {flag} {path}: permission denied in {parent}.")
 
 
-def _make_dirs(path, flag):
+def _make_dirs(path: str, flag: str) -> str | None:
     """`os.makedirs(path)`; returns the outermost folder it created (None if none)."""
     top, parent = None, os.path.abspath(path)
     while not os.path.exists(parent):
@@ -80,14 +91,14 @@ def _make_dirs(path, flag):
     return top
 
 
-def _check_writable_file(path, flag):
+def _check_writable_file(path: str, flag: str) -> None:
     """Fails if `path` can't be written; creates nothing (its folder is made on writing)."""
     if os.path.isdir(path):
         raise UserError(f"{flag} {path} is a folder; give a file name.")
     _check_creatable_dir(os.path.dirname(os.path.abspath(path)), flag)
 
 
-def _write_json(record, path):
+def _write_json(record: Any, path: str) -> None:
     """Writes `record` at `path`, atomically (a link at `path` is replaced, not followed)."""
     from kerasgan.utils.files import write_atomically
 
@@ -97,7 +108,7 @@ def _write_json(record, path):
 INCEPTION_NAMES = ("inception", "inception_v3", "inceptionv3")
 
 
-def _check_feature_spec(spec, flag):
+def _check_feature_spec(spec: StrPath, flag: str) -> None:
     """Refuses, before anything is loaded, a feature network named by a path that
     is not there (a zoo name is a plain folder name: no `/`, no `../`), and a
     classifier `.keras` file that holds code (`kerasgan.saving.check_no_code`)."""
@@ -136,7 +147,9 @@ def _check_feature_spec(spec, flag):
             return
 
 
-def _feature_network(spec, inception_weights, flag, batch_size=None):
+def _feature_network(
+    spec: StrPath, inception_weights: str | None, flag: str, batch_size: int | None = None
+) -> FeatureNetwork:
     """`kerasgan.metrics.get_feature_network` for the command line: errors name
     the options (`--inception-weights`), not the library's arguments."""
     from kerasgan import metrics
@@ -161,7 +174,7 @@ def _feature_network(spec, inception_weights, flag, batch_size=None):
 
 
 # --------------------------------------------------------------------- variants
-def _cmd_variants(args) -> int:
+def _cmd_variants(args: argparse.Namespace) -> int:
     import kerasgan
 
     for name, description in kerasgan.list_variants(details=True).items():
@@ -170,7 +183,7 @@ def _cmd_variants(args) -> int:
 
 
 # ------------------------------------------------------------------------ train
-def _num_classes(args, data):
+def _num_classes(args: argparse.Namespace, data: ModuleType) -> int:
     if args.num_classes:
         return args.num_classes
     names = data.class_names(args.dataset)
@@ -179,7 +192,7 @@ def _num_classes(args, data):
     return len(names)
 
 
-def _image_shape(ds):
+def _image_shape(ds: Any) -> tuple[int, ...]:
     spec = ds.element_spec[0] if isinstance(ds.element_spec, tuple) else ds.element_spec
     shape = tuple(spec.shape[1:])
     if None in shape:
@@ -189,7 +202,7 @@ def _image_shape(ds):
     return tuple(int(d) for d in shape)
 
 
-def _option_value(text):
+def _option_value(text: str) -> Any:
     """'0.999' -> 0.999, 'true' -> True, '[1, 2]' -> [1, 2], 'cpu' -> 'cpu'."""
     try:
         return json.loads(text)
@@ -197,7 +210,7 @@ def _option_value(text):
         return text
 
 
-def _parse_options(items) -> dict:
+def _parse_options(items: Iterable[str] | None) -> dict:
     """`--set KEY=VALUE` arguments -> create() keyword arguments."""
     options = {}
     for item in items or ():
@@ -209,7 +222,9 @@ def _parse_options(items) -> dict:
     return options
 
 
-def _metric_callbacks(args, gan, data):
+def _metric_callbacks(
+    args: argparse.Namespace, gan: GANModel, data: ModuleType
+) -> list[MetricCallback]:
     """MetricCallbacks logging `fid` (and `fid_ema`) every --fid-every epochs."""
     import kerasgan
 
@@ -250,7 +265,9 @@ def _metric_callbacks(args, gan, data):
     return out
 
 
-def _make_callbacks(args, metric_callbacks=()):
+def _make_callbacks(
+    args: argparse.Namespace, metric_callbacks: Iterable[keras.callbacks.Callback] = ()
+) -> tuple[list[keras.callbacks.Callback], dict[str, list[float]]]:
 
     import kerasgan
 
@@ -271,7 +288,7 @@ def _make_callbacks(args, metric_callbacks=()):
     ], curves.history
 
 
-def _cmd_train(args) -> int:
+def _cmd_train(args: argparse.Namespace) -> int:
     import keras
 
     import kerasgan
@@ -395,7 +412,7 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _previous_wall_time(path) -> float:
+def _previous_wall_time(path: str) -> float:
     """`wall_time_s` of the run.json an earlier run left at `path` (0 if none or unreadable)."""
     try:
         with open(path) as f:
@@ -424,7 +441,7 @@ def _available_presets() -> str:
     return ", ".join(names) if names else "none found; `kerasgan zoo list` says where it looked"
 
 
-def _model_files_in(folder) -> list:
+def _model_files_in(folder: str) -> list:
     try:
         return sorted(n for n in os.listdir(folder) if n.endswith(".keras"))[:3]
     except OSError:
@@ -437,7 +454,7 @@ MODEL_EXPECTED = (
 PRESET_EXPECTED = "a zoo preset name or folder"
 
 
-def _check_model_spec(spec, presets_only=False):
+def _check_model_spec(spec: StrPath, presets_only: bool = False) -> None:
     """Refuses, before anything is loaded, an existing file or folder that is not
     a model (or, with `presets_only`, not a preset), saying what it is and what
     was expected. A name that is no path here is left to `kerasgan.zoo`, which
@@ -486,7 +503,7 @@ def _check_model_spec(spec, presets_only=False):
     )
 
 
-def _load_model(spec):
+def _load_model(spec: str) -> tuple[GANModel, list[str] | None]:
     """A `.keras` file or a zoo preset name/folder -> (model, class names or None)."""
 
     import kerasgan
@@ -501,7 +518,9 @@ def _load_model(spec):
     return model, kerasgan.zoo.info(spec).get("class_names")
 
 
-def parse_labels(text, num_classes, class_names=None):
+def parse_labels(
+    text: str, num_classes: int | None, class_names: Sequence[str] | None = None
+) -> list[int]:
     """'7', '1,2,3' or 'sneaker,bag' -> list of class ids."""
     if num_classes is None:
         raise UserError("This model is unconditional; drop --labels.")
@@ -528,7 +547,7 @@ def parse_labels(text, num_classes, class_names=None):
     return ids
 
 
-def _write_npz(arrays, path):
+def _write_npz(arrays: dict[str, Any], path: str) -> None:
     """`np.savez_compressed` exactly at `path` (NumPy would add `.npz` to a name
     without it), atomically."""
     import io
@@ -542,7 +561,7 @@ def _write_npz(arrays, path):
     write_atomically(buffer.getvalue(), path)
 
 
-def _cmd_sample(args) -> int:
+def _cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from kerasgan.utils import save_grid
@@ -588,7 +607,7 @@ def _cmd_sample(args) -> int:
 
 
 # -------------------------------------------------------------------------- zoo
-def _cmd_zoo(args) -> int:
+def _cmd_zoo(args: argparse.Namespace) -> int:
     import kerasgan
 
     if args.zoo_command == "list":
@@ -650,7 +669,7 @@ def _cmd_zoo(args) -> int:
 
 
 # ------------------------------------------------------------------------- eval
-def _format_scores(result) -> list:
+def _format_scores(result: dict[str, Any]) -> list:
     rows = []
     for key, label, digits in (
         ("fid", "FID", 4),
@@ -667,7 +686,7 @@ def _format_scores(result) -> list:
     return rows
 
 
-def _crop_arg(text):
+def _crop_arg(text: str) -> tuple[int, int]:
     """'28' or '28x24' -> (28, 28) or (28, 24)."""
     parts = str(text).lower().split("x")
     if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
@@ -676,7 +695,7 @@ def _crop_arg(text):
     return (sizes[0], sizes[-1])
 
 
-def _cmd_eval(args) -> int:
+def _cmd_eval(args: argparse.Namespace) -> int:
     from kerasgan import metrics
     from kerasgan.metrics.evaluate import parse_metrics
 
@@ -749,7 +768,13 @@ def _cmd_eval(args) -> int:
     return 0
 
 
-def _real_floor(dataset, args, feature_net, real, common) -> dict:
+def _real_floor(
+    dataset: str,
+    args: argparse.Namespace,
+    feature_net: FeatureNetwork,
+    real: Any,
+    common: dict[str, Any],
+) -> dict:
     """The same metrics for held-out real images in place of generated ones."""
     from kerasgan import data, metrics
 
@@ -915,7 +940,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[object] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
     args.argv = argv  # the command line, as recorded in run.json and zoo scores
