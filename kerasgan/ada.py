@@ -81,14 +81,18 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable, Mapping
+from typing import cast
 
 import keras
 import numpy as np
 from keras import ops
 
 from kerasgan import draws
+from kerasgan._typing import Shape, Tensor
 from kerasgan.augment import _seed_generator
 from kerasgan.backend import replica_rows
+from kerasgan.draws import Seed
 
 __all__ = [
     "ADA_INTERVAL",
@@ -128,7 +132,7 @@ SATURATION_STD = 1.0  # log2 standard deviation
 _LN2 = math.log(2.0)
 
 
-def parse_pipeline(pipeline) -> tuple[str, ...]:
+def parse_pipeline(pipeline: str) -> tuple[str, ...]:
     """`"bgc"` -> `("b", "g", "c")`: the groups, in the order they are applied.
 
     The letters may come in any order (they are always applied b, g, c);
@@ -173,10 +177,16 @@ class _Draws:
     XLA the random ops cost most of the pipeline's compile time.
     """
 
-    def __init__(self, seed, batch, names):
+    def __init__(
+        self,
+        seed: keras.random.SeedGenerator | draws.InjectedDraws,
+        batch: int | Tensor,
+        names: Collection[str],
+    ) -> None:
         u_cols = sum(_UNIFORM_COLS[n] for n in names)
         n_cols = sum(_NORMAL_COLS.get(n, 0) for n in names)
-        self.u = self.n = None
+        self.u: Tensor = None
+        self.n: Tensor = None
         if u_cols:
             self.u = replica_rows(
                 lambda rows: draws.uniform((rows, u_cols), 0.0, 1.0, seed=seed), batch
@@ -186,47 +196,49 @@ class _Draws:
         self.next_u = self.next_n = 0
 
     @classmethod
-    def of(cls, seed, batch, names):
+    def of(cls, seed: Seed | _Draws, batch: int | Tensor, names: Collection[str]) -> _Draws:
         return seed if isinstance(seed, cls) else cls(_seed_generator(seed), batch, names)
 
-    def uniform(self, low, high, cols):
+    def uniform(self, low: float | Tensor, high: float | Tensor, cols: int) -> Tensor:
         out = self.u[:, self.next_u : self.next_u + cols]
         self.next_u += cols
         return low + (high - low) * out
 
-    def normal(self, cols):
+    def normal(self, cols: int) -> Tensor:
         out = self.n[:, self.next_n : self.next_n + cols]
         self.next_n += cols
         return out
 
 
-def _uniform(batch, seed, low=0.0, high=1.0, cols=1):
+def _uniform(
+    batch: int | Tensor, seed: _Draws, low: float = 0.0, high: float = 1.0, cols: int = 1
+) -> Tensor:
     return seed.uniform(low, high, cols)  # (batch, cols)
 
 
-def _normal(batch, seed, cols=1):
+def _normal(batch: int | Tensor, seed: _Draws, cols: int = 1) -> Tensor:
     return seed.normal(cols)
 
 
-def _randint(batch, high, seed):
+def _randint(batch: int | Tensor, high: int, seed: _Draws) -> Tensor:
     u = seed.uniform(0.0, 1.0, 1)[:, 0]
     return ops.minimum(ops.cast(ops.floor(u * high), "int32"), high - 1)
 
 
-def _applied(batch, probability, seed):
+def _applied(batch: int | Tensor, probability: Tensor, seed: _Draws) -> Tensor:
     """(batch,) booleans, true with `probability` (always when it is >= 1)."""
     u = _uniform(batch, seed)[:, 0]
     return ops.logical_or(u < probability, probability >= 1.0)
 
 
 # ---------------------------------------------------------------- matrices
-def _unit(n, i, j):
+def _unit(n: int, i: int, j: int) -> np.ndarray:
     m = np.zeros((n, n), "float32")
     m[i, j] = 1.0
     return m
 
 
-def _identity_plus(n, terms):
+def _identity_plus(n: int, terms: Iterable[tuple[Tensor, np.ndarray]]) -> Tensor:
     """`I + sum(coef * M)` per image: `terms` is `[(coef (B,), M (n, n)), ...]`.
 
     A coefficient of exactly 0 leaves the identity exact, which keeps
@@ -239,7 +251,7 @@ def _identity_plus(n, terms):
     return out + ops.eye(n, dtype="float32")
 
 
-def _compose(a, b):
+def _compose(a: Tensor, b: Tensor) -> Tensor:
     """`a @ b` per image, as a broadcast sum of products.
 
     Not `matmul`: accelerators may run a float32 matmul in reduced precision
@@ -253,27 +265,27 @@ _XY_SKEW = _unit(3, 0, 1) - _unit(3, 1, 0)  # rotation's sine part, inverse form
 _TX, _TY = _unit(3, 0, 2), _unit(3, 1, 2)
 
 
-def _scale_inv(sx, sy):
+def _scale_inv(sx: Tensor, sy: Tensor) -> Tensor:
     """Inverse of scaling x by `sx` and y by `sy`."""
     return _identity_plus(3, [(1.0 / sx - 1.0, _XX), (1.0 / sy - 1.0, _YY)])
 
 
-def _rotation_inv(cos, sin):
+def _rotation_inv(cos: Tensor, sin: Tensor) -> Tensor:
     """Inverse of the rotation by the angle of `(cos, sin)` (pixel coordinates)."""
     return _identity_plus(3, [(cos - 1.0, _XX + _YY), (sin, _XY_SKEW)])
 
 
-def _translation_inv(tx, ty):
+def _translation_inv(tx: Tensor, ty: Tensor) -> Tensor:
     """Inverse of the translation by `(tx, ty)` pixels."""
     return _identity_plus(3, [(-tx, _TX), (-ty, _TY)])
 
 
-def _xflip_inv(i):
+def _xflip_inv(i: Tensor) -> Tensor:
     """Inverse of x-flip where `i` is 1 (identity where 0)."""
     return _identity_plus(3, [(-2.0 * i, _XX)])
 
 
-def _rot90_inv(k):
+def _rot90_inv(k: Tensor) -> Tensor:
     """Inverse of the rotation by `k` quarter turns, `k` integers in {0, 1, 2, 3}.
 
     Cosine and sine come from a table, so the matrix entries are exactly 0, 1 or -1.
@@ -284,7 +296,13 @@ def _rot90_inv(k):
     return _rotation_inv(cos, sin)
 
 
-def _geometric_matrix(batch, probabilities, seed, height, width):
+def _geometric_matrix(
+    batch: int | Tensor,
+    probabilities: dict[str, Tensor],
+    seed: Seed | _Draws,
+    height: int,
+    width: int,
+) -> Tensor:
     """(batch, 3, 3) inverse transforms: output pixel -> input pixel position.
 
     Pixel coordinates are centred on the image (x right, y down, in pixels).
@@ -294,7 +312,7 @@ def _geometric_matrix(batch, probabilities, seed, height, width):
     seed = _Draws.of(seed, batch, probabilities)
     g = None
 
-    def then(matrix):
+    def then(matrix: Tensor) -> None:
         # Transform T applied after the ones so far: G_inv <- G_inv @ T_inv.
         nonlocal g
         g = matrix if g is None else _compose(g, matrix)
@@ -321,7 +339,7 @@ def _geometric_matrix(batch, probabilities, seed, height, width):
         # P(pre-rotation or post-rotation) = 1 - (1 - p_rot)^2 = p.
         p_rot = 1.0 - ops.sqrt(ops.clip(1.0 - p, 0.0, 1.0))
 
-        def rotation():
+        def rotation() -> Tensor:
             on = _applied(batch, p_rot, seed)
             theta = _uniform(batch, seed, -ROTATE_MAX, ROTATE_MAX)[:, 0]
             return _rotation_inv(
@@ -343,7 +361,7 @@ def _geometric_matrix(batch, probabilities, seed, height, width):
     return g
 
 
-def _reflect(u, size):
+def _reflect(u: Tensor, size: int) -> Tensor:
     """Positions reflected into `[0, size - 1]` (mirror about the edge pixels'
     centres, like `numpy.pad(mode="reflect")`)."""
     if size == 1:
@@ -354,7 +372,7 @@ def _reflect(u, size):
     return ops.clip(u, 0.0, size - 1.0)
 
 
-def _resample(images, matrix):
+def _resample(images: Tensor, matrix: Tensor) -> Tensor:
     """Applies per-image inverse transforms `matrix` (B, 3, 3), bilinearly.
 
     Output pixel `(i, j)`, at centred coordinates `(x, y) = (j - (W-1)/2,
@@ -373,7 +391,7 @@ def _resample(images, matrix):
     ys = ops.convert_to_tensor(rows - np.float32(cy))[None]
     m = ops.cast(matrix, "float32")
 
-    def entry(i, j):
+    def entry(i: int, j: int) -> Tensor:
         return m[:, i, j][:, None, None]
 
     u = _reflect(entry(0, 0) * xs + entry(0, 1) * ys + entry(0, 2) + cx, w)  # (B, H, W)
@@ -405,7 +423,9 @@ _OFFSET = np.zeros((4, 4), "float32")
 _OFFSET[:3, 3] = 1.0
 
 
-def _color_matrix(batch, probabilities, seed, channels):
+def _color_matrix(
+    batch: int | Tensor, probabilities: dict[str, Tensor], seed: Seed | _Draws, channels: int
+) -> Tensor | None:
     """(batch, 4, 4) color transforms: `C @ (r, g, b, 1)` is the new color.
 
     On 1-channel images hue and saturation are drawn but not applied (a gray
@@ -415,7 +435,7 @@ def _color_matrix(batch, probabilities, seed, channels):
     seed = _Draws.of(seed, batch, probabilities)
     c = None
 
-    def then(matrix):
+    def then(matrix: Tensor) -> None:
         # Transform T applied after the ones so far: C <- T @ C.
         nonlocal c
         c = matrix if c is None else _compose(matrix, c)
@@ -449,7 +469,7 @@ def _color_matrix(batch, probabilities, seed, channels):
     return c
 
 
-def _apply_color(images, matrix):
+def _apply_color(images: Tensor, matrix: Tensor) -> Tensor:
     x = ops.convert_to_tensor(images)
     m = ops.cast(matrix, x.dtype)
     if x.shape[-1] == 1:
@@ -469,7 +489,7 @@ def _apply_color(images, matrix):
     return ops.stack(out, axis=-1)
 
 
-def _augment(images, probabilities, seed):
+def _augment(images: Tensor, probabilities: Mapping[str, float | Tensor], seed: Seed) -> Tensor:
     """Applies the transformations named in `probabilities` (name -> probability).
 
     Names come from `GROUPS`; each transformation is drawn and applied with
@@ -513,7 +533,9 @@ def _augment(images, probabilities, seed):
     return x
 
 
-def ada_augment(images, p, seed=None, pipeline="bgc"):
+def ada_augment(
+    images: Tensor, p: float | Tensor, seed: Seed = None, pipeline: str = "bgc"
+) -> Tensor:
     """Augments a batch of images with ADA's pipeline at probability `p`.
 
     Args:
@@ -543,15 +565,15 @@ def ada_augment(images, p, seed=None, pipeline="bgc"):
 
 
 def ada_p_update(
-    p,
-    sign_sum,
-    count,
+    p: float | Tensor,
+    sign_sum: float | Tensor,
+    count: float | Tensor,
     *,
-    batch_size,
-    target=ADA_TARGET,
-    interval=ADA_INTERVAL,
-    speed_img=ADA_SPEED_IMG,
-):
+    batch_size: int | Tensor,
+    target: float = ADA_TARGET,
+    interval: int = ADA_INTERVAL,
+    speed_img: float = ADA_SPEED_IMG,
+) -> Tensor:
     """ADA's update of the augmentation probability (pure; `keras.ops`).
 
     `r_t = sign_sum / count` is the mean of `sign(D(x_real))` over the real
@@ -609,13 +631,13 @@ class AdaptiveAugmentation:
 
     def __init__(
         self,
-        model,
-        pipeline="bgc",
-        target=ADA_TARGET,
-        p=0.0,
-        interval=ADA_INTERVAL,
-        speed_img=ADA_SPEED_IMG,
-    ):
+        model: keras.Model,
+        pipeline: str = "bgc",
+        target: float | None = ADA_TARGET,
+        p: float = 0.0,
+        interval: int = ADA_INTERVAL,
+        speed_img: float = ADA_SPEED_IMG,
+    ) -> None:
         self.pipeline = "".join(parse_pipeline(pipeline))
         if target is not None:
             target = float(target)
@@ -640,7 +662,7 @@ class AdaptiveAugmentation:
             raise ValueError(f"ada_speed_img must be > 0 (images); got {speed_img!r}.")
         self.speed_img = float(speed_img)
 
-        def variable(name, value):
+        def variable(name: str, value: float) -> keras.Variable:
             return model.add_weight(
                 shape=(),
                 initializer=keras.initializers.Constant(value),
@@ -658,7 +680,7 @@ class AdaptiveAugmentation:
     def adaptive(self) -> bool:
         return self.target is not None
 
-    def check_image_shape(self, image_shape) -> None:
+    def check_image_shape(self, image_shape: Shape) -> None:
         """A `ValueError` if the color group cannot take these images."""
         if "c" in self.pipeline and image_shape[-1] not in (1, 3):
             raise ValueError(
@@ -666,11 +688,11 @@ class AdaptiveAugmentation:
                 f"{image_shape[-1]}. Use ada='bg' (geometric groups only)."
             )
 
-    def augment(self, images, seed):
+    def augment(self, images: Tensor, seed: Seed) -> Tensor:
         """`images` through the pipeline at the current `p`."""
         return ada_augment(images, self.p, seed=seed, pipeline=self.pipeline)
 
-    def observe(self, real_logits) -> None:
+    def observe(self, real_logits: Tensor) -> None:
         """Adds a discriminator update's real logits to the statistics."""
         if not self.adaptive:
             return
@@ -678,7 +700,7 @@ class AdaptiveAugmentation:
         self.sign_sum.assign(self.sign_sum + ops.sum(ops.sign(logits)))
         self.count.assign(self.count + ops.cast(ops.shape(logits)[0], "float32"))
 
-    def step(self, batch_size) -> None:
+    def step(self, batch_size: int | Tensor) -> None:
         """Ends a minibatch: every `interval`-th one updates `p` from the
         statistics (`ada_p_update`) and starts them afresh."""
         if not self.adaptive:
@@ -691,7 +713,7 @@ class AdaptiveAugmentation:
             sign_sum,
             count,
             batch_size=batch_size,
-            target=self.target,
+            target=cast(float, self.target),  # adaptive: a target is set
             interval=self.interval,
             speed_img=self.speed_img,
         )
