@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import keras
 
@@ -68,10 +68,12 @@ def build_variant(
         latent_dim = cls.default_latent_dim  # else the model reads it from the generator
     if generator is None:
         kw = {k: v for k, v in builder_kwargs.items() if k in g_params}
-        generator = cls.build_generator(image_shape, latent_dim, num_classes, **kw)
+        # both set above when a network is built here
+        shape, dim = cast(Shape, image_shape), cast(int, latent_dim)
+        generator = cls.build_generator(shape, dim, num_classes, **kw)
     if discriminator is None:
         kw = {k: v for k, v in builder_kwargs.items() if k in d_params}
-        discriminator = cls.build_discriminator(image_shape, num_classes, **kw)
+        discriminator = cls.build_discriminator(cast(Shape, image_shape), num_classes, **kw)
     return cls(
         generator=generator,
         discriminator=discriminator,

@@ -11,10 +11,12 @@ the running backend.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any, cast
 
 import keras
 import numpy as np
+import numpy.typing as npt
 from keras import ops
 
 from kerasgan import (
@@ -34,21 +36,23 @@ from kerasgan import (
 from kerasgan import (
     ada as ada_lib,
 )
+from kerasgan._typing import Shape, StrPath, Tensor
+from kerasgan.draws import Seed
 
 __all__ = ["GANModel"]
 
 _SEED_STATE_KEY = "noise_seed_state"
 
 
-def _serialize(obj):
+def _serialize(obj: Any) -> dict[str, Any]:
     return keras.saving.serialize_keras_object(obj)
 
 
-def _deserialize(config):
+def _deserialize(config: Any) -> Any:
     return keras.saving.deserialize_keras_object(config)
 
 
-def _portable(config):
+def _portable(config: Any) -> Any:
     """An optimizer config that loads on every backend: Keras' PyTorch
     backend serializes its optimizers under their backend module
     (`keras.src.backend.torch.optimizers...`), which would rebuild a PyTorch
@@ -64,7 +68,7 @@ def _portable(config):
     return config
 
 
-def _check_int(value, name, minimum=1):
+def _check_int(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
     return int(value)
@@ -177,8 +181,8 @@ class GANModel(backend.Trainer, keras.Model):
         ada_p: float = 0.0,
         ada_interval: int = ada_lib.ADA_INTERVAL,
         ada_speed_img: float = ada_lib.ADA_SPEED_IMG,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not isinstance(generator, keras.Model) or not isinstance(discriminator, keras.Model):
             raise TypeError(
@@ -208,7 +212,7 @@ class GANModel(backend.Trainer, keras.Model):
         self.adversarial_loss = adversarial_loss or self.default_adversarial_loss
         self._d_loss_fn, self._g_loss_fn = losses.get(self.adversarial_loss)
 
-        def weight(value, default):
+        def weight(value: float | None, default: float) -> float:
             return float(default if value is None else value)
 
         self.gradient_penalty_weight = weight(
@@ -328,14 +332,14 @@ class GANModel(backend.Trainer, keras.Model):
         if getattr(self, "train_function", None) is not None:
             self.make_train_function(force=True)  # retrace with the EMA update
 
-    def ema_decay_now(self, batch_size):
+    def ema_decay_now(self, batch_size: int | Tensor) -> float | Tensor | None:
         """The EMA decay of this step: `ema_decay`; a variant may make it
         depend on the step (StyleGAN2's ramp-up)."""
         return self.ema_decay
 
-    def _update_ema(self, batch_size=None) -> None:
+    def _update_ema(self, batch_size: int | Tensor | None = None) -> None:
         assert self.ema_generator is not None  # only called with an EMA generator
-        decay = self.ema_decay_now(batch_size)
+        decay = cast("float | Tensor", self.ema_decay_now(batch_size))  # set with the EMA
         for ema_var, var in zip(self.ema_generator.weights, self.generator.weights):
             if var.trainable:
                 ema_var.assign(decay * ema_var + (1.0 - decay) * ops.cast(var, ema_var.dtype))
@@ -344,7 +348,7 @@ class GANModel(backend.Trainer, keras.Model):
 
     # --------------------------------------------------------------- factory
     @classmethod
-    def check_image_shape(cls, image_shape) -> tuple:
+    def check_image_shape(cls, image_shape: Shape) -> tuple:
         """`(height, width, channels)` if the variant's default networks take
         `image_shape`, else a `ValueError` saying what they take."""
         return architectures.validate_image_shape(image_shape)
@@ -352,13 +356,13 @@ class GANModel(backend.Trainer, keras.Model):
     @classmethod
     def build_generator(
         cls,
-        image_shape,
-        latent_dim,
-        num_classes=None,
-        base_filters=64,
-        embedding_dim=50,
-        kernel_initializer="glorot_uniform",
-    ):
+        image_shape: Shape,
+        latent_dim: int,
+        num_classes: int | None = None,
+        base_filters: int = 64,
+        embedding_dim: int = 50,
+        kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
+    ) -> keras.Model:
         """The variant's default generator (DCGAN-style unless overridden).
 
         Keyword arguments of a variant's builders can be passed to `create`.
@@ -375,13 +379,13 @@ class GANModel(backend.Trainer, keras.Model):
     @classmethod
     def build_discriminator(
         cls,
-        image_shape,
-        num_classes=None,
-        base_filters=64,
-        batch_norm=True,
-        negative_slope=0.2,
-        kernel_initializer="glorot_uniform",
-    ):
+        image_shape: Shape,
+        num_classes: int | None = None,
+        base_filters: int = 64,
+        batch_norm: bool = True,
+        negative_slope: float = 0.2,
+        kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
+    ) -> keras.Model:
         """The variant's default discriminator (DCGAN-style unless overridden)."""
         return architectures.dcgan_discriminator(
             image_shape,
@@ -395,13 +399,13 @@ class GANModel(backend.Trainer, keras.Model):
     @classmethod
     def create(
         cls,
-        image_shape=None,
-        latent_dim=None,
-        num_classes=None,
-        generator=None,
-        discriminator=None,
-        **overrides,
-    ):
+        image_shape: Shape | None = None,
+        latent_dim: int | None = None,
+        num_classes: int | None = None,
+        generator: keras.Model | None = None,
+        discriminator: keras.Model | None = None,
+        **overrides: Any,
+    ) -> GANModel:
         """Builds this variant with its default networks (see `kerasgan.create`)."""
         from kerasgan.factory import build_variant
 
@@ -483,7 +487,7 @@ class GANModel(backend.Trainer, keras.Model):
             )
         return tuple(int(d) for d in spec.shape[1:])
 
-    def _symbolic_logits(self, image_shape) -> None:
+    def _symbolic_logits(self, image_shape: Shape) -> None:
         images = keras.KerasTensor((None,) + tuple(image_shape))
         labels = keras.KerasTensor((None, 1), dtype="int32")
         try:
@@ -502,15 +506,15 @@ class GANModel(backend.Trainer, keras.Model):
     # ----------------------------------------------------------------- compile
     def compile(
         self,
-        d_optimizer=None,
-        g_optimizer=None,
+        d_optimizer: keras.optimizers.Optimizer | str | dict[str, Any] | None = None,
+        g_optimizer: keras.optimizers.Optimizer | str | dict[str, Any] | None = None,
         *,
-        jit_compile="auto",
+        jit_compile: bool | str = "auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
-        fast_layers="auto",
-        **kwargs,
-    ):
+        fast_layers: bool | str = "auto",
+        **kwargs: Any,
+    ) -> None:
         """Configures the two optimizers and how the step is compiled.
 
         Args:
@@ -587,7 +591,7 @@ class GANModel(backend.Trainer, keras.Model):
         # state (`.keras`, `save_weights`, `BackupAndRestore`) load before any step.
         self.build_optimizers()
 
-    def _apply_fast_layers(self, fast_layers) -> None:
+    def _apply_fast_layers(self, fast_layers: bool | str) -> None:
         compiled = bool(self.jit_compile) and not self.run_eagerly
         if fast_layers == "auto":
             forms = backend.auto_fast_layers(compiled)
@@ -603,7 +607,7 @@ class GANModel(backend.Trainer, keras.Model):
         with _call_override.installing(self):
             self._install_fast_layers(forms)
 
-    def _install_fast_layers(self, forms) -> None:
+    def _install_fast_layers(self, forms: Collection[str]) -> None:
         for network in (self.generator, self.discriminator):
             self.fast_layer_names += _fast_conv.accelerate(
                 network,
@@ -617,7 +621,9 @@ class GANModel(backend.Trainer, keras.Model):
             else:
                 _fast_norm.restore(network)
 
-    def _make_optimizer(self, optimizer, name):
+    def _make_optimizer(
+        self, optimizer: keras.optimizers.Optimizer | str | dict[str, Any] | None, name: str
+    ) -> keras.optimizers.Optimizer:
         if optimizer is None:
             optimizer = keras.optimizers.Adam(**self.default_optimizer_for(name), name=name)
         else:
@@ -630,7 +636,7 @@ class GANModel(backend.Trainer, keras.Model):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
         return optimizer
 
-    def get_compile_config(self):
+    def get_compile_config(self) -> dict[str, Any]:
         if not self.compiled or self.d_optimizer is None:
             return {}
         return {
@@ -643,7 +649,7 @@ class GANModel(backend.Trainer, keras.Model):
             "fast_layers": self._compile_requests["fast_layers"],
         }
 
-    def compile_from_config(self, config):
+    def compile_from_config(self, config: dict[str, Any]) -> None:
         config = dict(config)
         d_opt = _deserialize(_portable(config.pop("d_optimizer")))
         g_opt = _deserialize(_portable(config.pop("g_optimizer")))
@@ -659,7 +665,7 @@ class GANModel(backend.Trainer, keras.Model):
             self.g_optimizer.build(self.generator.trainable_variables)
 
     # ------------------------------------------------------------------- noise
-    def sample_latent(self, batch_size, seed=None):
+    def sample_latent(self, batch_size: int | Tensor, seed: Seed = None) -> Tensor:
         """Gaussian noise `z` of shape `(batch_size, latent_dim)`.
 
         Uses the model's `SeedGenerator` unless `seed` is given. Inside a
@@ -673,17 +679,19 @@ class GANModel(backend.Trainer, keras.Model):
         )
 
     # ------------------------------------------------------------ the networks
-    def _generate(self, z, labels=None, training=False):
+    def _generate(self, z: Tensor, labels: Tensor | None = None, training: bool = False) -> Tensor:
         return self.generator(self.conditioning.inputs(z, labels), training=training)
 
-    def _augment(self, images, training):
+    def _augment(self, images: Tensor, training: bool) -> Tensor:
         if training and self.diffaugment:
             return augment.diff_augment(images, self.diffaugment, seed=self.seed_generator)
         if training and self.ada is not None:
             return self.ada.augment(images, self.seed_generator)
         return images
 
-    def _discriminate(self, images, labels=None, training=False, **kwargs):
+    def _discriminate(
+        self, images: Tensor, labels: Tensor | None = None, training: bool = False, **kwargs: Any
+    ) -> Tensor:
         """The discriminator's logits, on DiffAugment-ed images while training.
 
         Extra keyword arguments go to the discriminator's `call`.
@@ -693,12 +701,14 @@ class GANModel(backend.Trainer, keras.Model):
             self.discriminator, images, labels, training, **kwargs
         )[0]
 
-    def _discriminate_with_extra(self, images, labels=None, training=False):
+    def _discriminate_with_extra(
+        self, images: Tensor, labels: Tensor | None = None, training: bool = False
+    ) -> tuple[Tensor, Any]:
         """`(logits, extra)`: the logits and what the conditioning's loss terms need."""
         images = self._augment(images, training)
         return self.conditioning.discriminate(self.discriminator, images, labels, training)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: Tensor | Sequence[Tensor], training: bool = False) -> Tensor:
         """Maps noise to images: `z`, or `(z, labels)` for a conditional model."""
         if self.num_classes is None:
             z, labels = inputs, None
@@ -712,11 +722,11 @@ class GANModel(backend.Trainer, keras.Model):
         return self._generate(z, labels, training=training)
 
     # ------------------------------------------------------------------ losses
-    def discriminator_loss(self, real_logits, fake_logits):
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         """Adversarial loss of the discriminator (override in a variant)."""
         return self._d_loss_fn(real_logits, fake_logits)
 
-    def generator_loss(self, fake_logits, real_logits=None):
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         """Adversarial loss of the generator (override in a variant).
 
         `real_logits` (the discriminator on the same step's real images) is
@@ -731,7 +741,9 @@ class GANModel(backend.Trainer, keras.Model):
         """Whether the generator's loss compares with the real images' logits."""
         return bool(getattr(self._g_loss_fn, "needs_real_logits", False))
 
-    def discriminator_objective(self, real, fake, labels=None, training=True):
+    def discriminator_objective(
+        self, real: Tensor, fake: Tensor, labels: Tensor | None = None, training: bool = True
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """Full discriminator loss and its logged terms for one update: the
         adversarial loss, the conditioning's terms, the penalties and the
         discriminator's own `losses`.
@@ -747,13 +759,15 @@ class GANModel(backend.Trainer, keras.Model):
         penalty, penalty_logs = self.discriminator_penalties(real, fake, labels, training=training)
         return loss + term + penalty, {**logs, **penalty_logs}
 
-    def observe_real_logits(self, real_logits) -> None:
+    def observe_real_logits(self, real_logits: Tensor) -> None:
         """Records a discriminator update's logits on the real images (the
         statistics of ADA's `p`; nothing without `ada`)."""
         if self.ada is not None:
             self.ada.observe(real_logits)
 
-    def discriminator_penalties(self, real, fake, labels=None, training=True):
+    def discriminator_penalties(
+        self, real: Tensor, fake: Tensor, labels: Tensor | None = None, training: bool = True
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """The weighted sum of `self.penalties` and the discriminator's own
         `losses`, and the penalties' logs (each unweighted value and whether
         it was computed this update).
@@ -770,7 +784,13 @@ class GANModel(backend.Trainer, keras.Model):
             loss = loss + ops.cast(ops.sum(self.discriminator.losses), "float32")
         return loss, logs
 
-    def generator_objective(self, batch_size, labels=None, training=True, real=None):
+    def generator_objective(
+        self,
+        batch_size: int | Tensor,
+        labels: Tensor | None = None,
+        training: bool = True,
+        real: Tensor | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """Generator loss for one update (`real`: the step's real images, read
         only by losses that need real logits)."""
         fake = self._generate(self.sample_latent(batch_size), labels, training=training)
@@ -792,7 +812,7 @@ class GANModel(backend.Trainer, keras.Model):
         return loss, logs
 
     # ------------------------------------------------------------------- steps
-    def _unpack(self, data):
+    def _unpack(self, data: Any) -> tuple[Tensor, Tensor | None]:
         """Splits a batch into (images, labels) and checks static specs."""
         images, labels = validation._split_element(
             data if isinstance(data, (tuple, list)) else (data,)
@@ -801,18 +821,20 @@ class GANModel(backend.Trainer, keras.Model):
         validation.check_image_spec(images.shape, images.dtype, self.image_shape)
         images = ops.cast(images, "float32")
         if labels is not None:
-            validation.check_label_spec(labels.shape, labels.dtype, self.num_classes)
+            # labels only come with a conditional model (check_label_presence)
+            num_classes = cast(int, self.num_classes)
+            validation.check_label_spec(labels.shape, labels.dtype, num_classes)
             labels = _as_label_column(labels)
         return images, labels
 
-    def _train_step(self, data):
+    def _train_step(self, data: Any) -> dict[str, Tensor]:
         """One adversarial step, backend-neutral: `d_steps` discriminator
         updates, then one generator update (each through `backend.minimize`),
         then the EMA. The backend's `Trainer.train_step` calls it."""
         with _call_override.active(self):
             return self._adversarial_step(data)
 
-    def _adversarial_step(self, data):
+    def _adversarial_step(self, data: Any) -> dict[str, Tensor]:
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         for _ in range(self.d_steps):
@@ -834,7 +856,9 @@ class GANModel(backend.Trainer, keras.Model):
             self.ada.step(batch_size * backend.num_replicas())
         return self._update_trackers(d_loss, g_loss, self._merge_logs(d_logs, g_logs))
 
-    def _merge_logs(self, d_logs, g_logs):
+    def _merge_logs(
+        self, d_logs: dict[str, Tensor], g_logs: dict[str, Tensor]
+    ) -> dict[str, Tensor]:
         """The discriminator's logs and the generator's `generator_log_names`
         terms (with their `_due` flags)."""
         names = set(self.generator_log_names)
@@ -843,11 +867,11 @@ class GANModel(backend.Trainer, keras.Model):
             extra["ada_p"] = ops.convert_to_tensor(self.ada.p)
         return {**d_logs, **extra}
 
-    def _test_step(self, data):
+    def _test_step(self, data: Any) -> dict[str, Tensor]:
         with _call_override.active(self):
             return self._evaluation_step(data)
 
-    def _evaluation_step(self, data):
+    def _evaluation_step(self, data: Any) -> dict[str, Tensor]:
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         fake = self._generate(self.sample_latent(batch_size), labels, training=False)
@@ -855,11 +879,11 @@ class GANModel(backend.Trainer, keras.Model):
         g_loss, g_logs = self.generator_objective(batch_size, labels, training=False, real=real)
         return self._update_trackers(d_loss, g_loss, self._merge_logs(d_logs, g_logs))
 
-    def _predict_step(self, data):
+    def _predict_step(self, data: Any) -> Tensor:
         with _call_override.active(self):
             return self._generation_step(data)
 
-    def _generation_step(self, data):
+    def _generation_step(self, data: Any) -> Tensor:
         flat = [t for t in keras.tree.flatten(data) if t is not None]
         if self.num_classes is None:
             return self(flat[0], training=False)
@@ -867,7 +891,9 @@ class GANModel(backend.Trainer, keras.Model):
             raise ValueError("A conditional GANModel predicts from (z, labels) pairs.")
         return self((flat[0], flat[1]), training=False)
 
-    def _update_trackers(self, d_loss, g_loss, d_logs):
+    def _update_trackers(
+        self, d_loss: Tensor, g_loss: Tensor, d_logs: dict[str, Tensor]
+    ) -> dict[str, Tensor]:
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         for name in self._term_names:
@@ -877,19 +903,19 @@ class GANModel(backend.Trainer, keras.Model):
         return backend.step_logs({m.name: m.result() for m in self.metrics})
 
     @property
-    def metrics(self):
+    def metrics(self) -> list[keras.metrics.Metric]:
         trackers = [self.d_loss_tracker, self.g_loss_tracker]
         return trackers + [getattr(self, f"{name}_tracker") for name in self._term_names]
 
     # --------------------------------------------------------------------- fit
-    def _assert_compiled(self):
+    def _assert_compiled(self) -> None:
         if not self.compiled or self.d_optimizer is None:
             raise RuntimeError(
                 "Call compile() before fit(): gan.compile() uses the variant's paper "
                 "optimizers; gan.compile(d_optimizer=..., g_optimizer=...) sets your own."
             )
 
-    def _loss_directions(self, callbacks) -> None:
+    def _loss_directions(self, callbacks: Iterable[keras.callbacks.Callback] | None) -> None:
         """`mode="auto"` monitors of this model's losses minimize them (Keras
         looks directions up only among compiled metrics)."""
         names = {m.name for m in self.metrics if getattr(m, "_direction", None) == "down"}
@@ -904,7 +930,9 @@ class GANModel(backend.Trainer, keras.Model):
             ):
                 cb.mode = "min"
 
-    def fit(self, x=None, y=None, *args, **kwargs):
+    def fit(
+        self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any
+    ) -> keras.callbacks.History:
         """`keras.Model.fit` on images, or on (images, labels) for a conditional model.
 
         `x` may be a numpy array / tensor of images in [-1, 1] (with `y` the
@@ -930,7 +958,9 @@ class GANModel(backend.Trainer, keras.Model):
                 cb.link_tensorboard(callbacks)
         return super().fit(x, y, *args, **kwargs)
 
-    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+    def save(
+        self, filepath: StrPath, overwrite: bool = True, zipped: bool | None = None, **kwargs: Any
+    ) -> None:
         """`keras.Model.save`, atomically for `.keras` files.
 
         The file is written next to `filepath` and renamed over it when
@@ -942,7 +972,7 @@ class GANModel(backend.Trainer, keras.Model):
             return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
         saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
-    def evaluate(self, x=None, y=None, *args, **kwargs):
+    def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
         validation.check_fit_data(self, x, y)
         return super().evaluate(x, y, *args, **kwargs)
 
@@ -950,11 +980,11 @@ class GANModel(backend.Trainer, keras.Model):
     def generate(
         self,
         n: int,
-        labels=None,
+        labels: npt.ArrayLike | None = None,
         seed: int | None = None,
         batch_size: int = 256,
         ema: bool = False,
-    ):
+    ) -> np.ndarray:
         """Generates `n` images as a numpy array in [-1, 1].
 
         Args:
@@ -997,7 +1027,7 @@ class GANModel(backend.Trainer, keras.Model):
             images = self.predict(inputs, batch_size=min(batch_size, n), verbose=0)
         return np.asarray(images, dtype="float32")
 
-    def sample_grid(self, n: int = 64, seed: int | None = 0, ema=None) -> np.ndarray:
+    def sample_grid(self, n: int = 64, seed: int | None = 0, ema: bool | None = None) -> np.ndarray:
         """A uint8 `(H', W', C)` grid image of `n` samples; a conditional model
         gets one row per class.
 
@@ -1014,13 +1044,15 @@ class GANModel(backend.Trainer, keras.Model):
         images = self.generate(len(labels), labels=labels, seed=seed, ema=ema)
         return make_grid(images, ncols=per_class)
 
-    def save_sample_grid(self, path, n: int = 64, seed: int | None = 0, ema=None) -> str:
+    def save_sample_grid(
+        self, path: StrPath, n: int = 64, seed: int | None = 0, ema: bool | None = None
+    ) -> str:
         """Writes `sample_grid(n, seed, ema)` as a PNG, atomically; returns the path."""
         from kerasgan.utils import write_png
 
         return write_png(self.sample_grid(n, seed=seed, ema=ema), path)
 
-    def _generation_labels(self, n, labels):
+    def _generation_labels(self, n: int, labels: npt.ArrayLike | None) -> np.ndarray:
         if labels is None:
             return np.arange(n, dtype="int32") % self.num_classes
         labels = np.asarray(labels)
@@ -1031,7 +1063,7 @@ class GANModel(backend.Trainer, keras.Model):
         labels = labels.reshape(-1).astype("int32")
         if labels.shape[0] != n:
             raise ValueError(f"Got {labels.shape[0]} labels for n={n} images; give one or n.")
-        validation.check_label_values(labels, self.num_classes)
+        validation.check_label_values(labels, cast(int, self.num_classes))  # conditional
         return labels
 
     # ----------------------------------------------------------------- presets
@@ -1101,7 +1133,7 @@ class GANModel(backend.Trainer, keras.Model):
         )
 
     # ----------------------------------------------------------- serialization
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             generator=_serialize(self.generator),
@@ -1122,19 +1154,19 @@ class GANModel(backend.Trainer, keras.Model):
         config.update(self.ada.get_config() if self.ada is not None else {"ada": None})
         return config
 
-    def save_own_variables(self, store):
+    def save_own_variables(self, store: Any) -> None:
         super().save_own_variables(store)
         # Keras does not save a SeedGenerator's state; keep the noise stream.
         store[_SEED_STATE_KEY] = self.seed_generator.state
 
-    def load_own_variables(self, store):
+    def load_own_variables(self, store: Any) -> None:
         keys = list(store.keys())
         if _SEED_STATE_KEY in keys:
             self.seed_generator.state.assign(store[_SEED_STATE_KEY])
         super().load_own_variables({k: store[k] for k in keys if k != _SEED_STATE_KEY})
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> GANModel:
         config = copy.deepcopy(config)  # Keras' deserializer consumes nested configs
         config["generator"] = _deserialize(config["generator"])
         config["discriminator"] = _deserialize(config["discriminator"])
@@ -1147,7 +1179,7 @@ class _DataPosition(keras.callbacks.Callback):
     `iterations` (saved with the model and its backups): each epoch starts
     the data where the steps already trained left it."""
 
-    def __init__(self, position):
+    def __init__(self, position: keras.Variable) -> None:
         super().__init__()
         self.position = position
         self.start = 0
@@ -1155,18 +1187,18 @@ class _DataPosition(keras.callbacks.Callback):
     def _steps(self) -> int:
         return int(ops.convert_to_numpy(self.model.g_optimizer.iterations))
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.position.assign(self._steps())
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.start = self._steps()
         self.position.assign(self.start)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         # no device sync per step: the epoch's first step count plus the steps run
         self.position.assign(self.start + batch + 1)
 
 
-def _as_label_column(labels):
+def _as_label_column(labels: Tensor) -> Tensor:
     """Labels as an int32 `(batch, 1)` column, the networks' label input."""
     return ops.cast(ops.reshape(labels, (-1, 1)), "int32")

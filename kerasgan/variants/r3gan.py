@@ -61,7 +61,7 @@ class R3GAN(GANModel):
         return networks.check_image_shape(image_shape)
 
     @classmethod
-    def build_generator(
+    def build_generator(  # type: ignore[override]  # each variant's builders take their own arguments
         cls,
         image_shape: Shape,
         latent_dim: int,
@@ -86,7 +86,7 @@ class R3GAN(GANModel):
         )
 
     @classmethod
-    def build_discriminator(
+    def build_discriminator(  # type: ignore[override]  # each variant's builders take their own arguments
         cls,
         image_shape: Shape,
         num_classes: int | None = None,

@@ -146,7 +146,7 @@ class StyleGAN2(GANModel):
         return networks.check_image_shape(image_shape)
 
     @classmethod
-    def build_generator(
+    def build_generator(  # type: ignore[override]  # each variant's builders take their own arguments
         cls,
         image_shape: Shape,
         latent_dim: int,
