@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import types
 import weakref
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
 
 import keras
 
@@ -24,7 +26,7 @@ _ACTIVE: list = []
 _INSTALLER: list = []
 
 
-def layers(model):
+def layers(model: Any) -> Iterator[keras.layers.Layer]:
     """`model` and every layer nested in it."""
     if isinstance(model, keras.layers.Layer):
         yield model
@@ -32,7 +34,7 @@ def layers(model):
 
 
 @contextlib.contextmanager
-def installing(owner):
+def installing(owner: object) -> Iterator[None]:
     """Overrides installed inside belong to `owner`."""
     _INSTALLER.append(owner)
     try:
@@ -42,7 +44,7 @@ def installing(owner):
 
 
 @contextlib.contextmanager
-def active(owner):
+def active(owner: object) -> Iterator[None]:
     """Runs `owner`'s overrides (its step, generation) inside."""
     _ACTIVE.append(owner)
     try:
@@ -58,16 +60,16 @@ class _Owners:
     def __init__(self) -> None:
         self.refs: list = []
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         for ref in self.refs:
             yield None if ref is None else ref()
 
-    def add(self, owner) -> None:
+    def add(self, owner: object) -> None:
         if not any(o is owner for o in self):
             self.refs.append(None if owner is None else weakref.ref(owner))
 
 
-def _dispatch(self, *args, **kwargs):
+def _dispatch(self: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
     owners = self.__dict__.get(_OWNERS, ())
     current = _ACTIVE[-1] if _ACTIVE else None
     if any(owner is None or owner is current for owner in owners):
@@ -75,14 +77,14 @@ def _dispatch(self, *args, **kwargs):
     return type(self).call(self, *args, **kwargs)
 
 
-def installed(layer):
+def installed(layer: keras.layers.Layer) -> Callable[..., Any] | None:
     """The function installed as `layer`'s own `call`, or None."""
     if getattr(layer.__dict__.get("call"), "__func__", None) is _dispatch:
         return layer.__dict__.get(_FUNC)
     return None
 
 
-def install(layer, func) -> None:
+def install(layer: keras.layers.Layer, func: Callable[..., Any]) -> None:
     """Makes `layer.call` run `func(layer, ...)` while its owner (the model
     in `installing`, if any) runs its step; without an owner, always."""
     owner = _INSTALLER[-1] if _INSTALLER else None  # None: always on
@@ -94,7 +96,7 @@ def install(layer, func) -> None:
     object.__setattr__(layer, "call", types.MethodType(_dispatch, layer))
 
 
-def remove(layer, funcs) -> None:
+def remove(layer: keras.layers.Layer, funcs: Collection[Callable[..., Any]]) -> None:
     """Back to the class's `call` if one of `funcs` is installed: for the
     model in `installing` only (other owners keep it), or for all."""
     if installed(layer) not in funcs:

@@ -47,11 +47,13 @@ change. Figures per layer shape: `benchmarks/conv_transpose.py`,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import keras
 from keras import ops
 
 from kerasgan import _call_override, backend
+from kerasgan._typing import Tensor
 
 __all__ = [
     "MAX_CONV_FILTERS",
@@ -83,19 +85,19 @@ MAX_CONV_FILTERS = 4
 MIN_FILTERS = 16
 
 
-def _output_length(n, k, s, padding):
+def _output_length(n: int, k: int, s: int, padding: str) -> int:
     """Keras' output length of a transposed convolution (no output_padding)."""
     return n * s if padding == "same" else n * s + max(k - s, 0)
 
 
-def _pad_before(n, k, s, padding):
+def _pad_before(n: int, k: int, s: int, padding: str) -> int:
     """Zero rows TensorFlow's SAME/VALID transposed convolution crops at the start."""
     if padding == "valid":
         return 0
     return max((n - 1) * s + k - n * s, 0) // 2
 
 
-def _phase(k, s, p, a):
+def _phase(k: int, s: int, p: int, a: int) -> tuple[list[int], int]:
     """Kernel taps reaching output phase `a` (output positions `s*m + a`),
     ordered by the input offset they read, and the smallest offset.
 
@@ -108,14 +110,14 @@ def _phase(k, s, p, a):
     return taps, offset
 
 
-def _check_padding(padding) -> str:
+def _check_padding(padding: str) -> str:
     padding = padding.lower()
     if padding not in ("same", "valid"):
         raise ValueError(f"padding must be 'same' or 'valid'; got {padding!r}.")
     return padding
 
 
-def _static_input(x, op: str):
+def _static_input(x: Tensor, op: str) -> tuple[int | Tensor, int, int]:
     """`(batch, height, width)` of a channels-last input whose spatial sizes
     are static (the batch may be a tensor)."""
     batch, h, w, _ = x.shape
@@ -124,7 +126,9 @@ def _static_input(x, op: str):
     return (ops.shape(x)[0] if batch is None else batch), h, w
 
 
-def conv_transpose(x, kernel, strides, padding="valid"):
+def conv_transpose(
+    x: Tensor, kernel: Tensor, strides: int | Sequence[int], padding: str = "valid"
+) -> Tensor:
     """`keras.ops.conv_transpose` for channels-last 2D inputs, dilation 1 and
     no `output_padding`: the forward pass as `strides[0] * strides[1]`
     stride-1 convolutions (`subpixel_conv_transpose`), the backward pass with
@@ -142,7 +146,9 @@ def conv_transpose(x, kernel, strides, padding="valid"):
     )
 
 
-def subpixel_conv_transpose(x, kernel, strides, padding="valid"):
+def subpixel_conv_transpose(
+    x: Tensor, kernel: Tensor, strides: int | Sequence[int], padding: str = "valid"
+) -> Tensor:
     """`keras.ops.conv_transpose` for channels-last 2D inputs, dilation 1 and
     no `output_padding`, as `strides[0] * strides[1]` stride-1 convolutions.
 
@@ -162,7 +168,9 @@ def subpixel_conv_transpose(x, kernel, strides, padding="valid"):
     rows = [_phase(kh, sh, p_h, a) for a in range(sh)]
     cols = [_phase(kw, sw, p_w, b) for b in range(sw)]
 
-    def reach(phases, m):  # input rows read below 0 / above n-1, over all phases
+    def reach(
+        phases: list[tuple[list[int], int]], m: int
+    ) -> tuple[int, int]:  # input rows read below 0 / above n-1, over all phases
         lo = min((d for taps, d in phases if taps), default=0)
         hi = max((d + len(taps) - 1 for taps, d in phases if taps), default=0)
         return max(0, -lo), max(0, m - 1 + hi)
@@ -191,7 +199,9 @@ def subpixel_conv_transpose(x, kernel, strides, padding="valid"):
     return y
 
 
-def gemm_conv_transpose(x, kernel, strides, padding="valid"):
+def gemm_conv_transpose(
+    x: Tensor, kernel: Tensor, strides: int | Sequence[int], padding: str = "valid"
+) -> Tensor:
     """`keras.ops.conv_transpose` for channels-last 2D inputs, dilation 1 and
     no `output_padding`, for very few output channels: the forward pass as
     one matrix product over the input channels, `x @ W` with `W` the kernel
@@ -218,7 +228,9 @@ def gemm_conv_transpose(x, kernel, strides, padding="valid"):
     )
 
 
-def _gemm_conv_transpose_forward(x, kernel, strides, padding):
+def _gemm_conv_transpose_forward(
+    x: Tensor, kernel: Tensor, strides: tuple[int, int], padding: str
+) -> Tensor:
     padding = _check_padding(padding)
     sh, sw = strides
     kh, kw, filters, channels = kernel.shape
@@ -252,7 +264,7 @@ def _gemm_conv_transpose_forward(x, kernel, strides, padding):
     return y[:, p_h : p_h + out_h, p_w : p_w + out_w, :]
 
 
-def _plain_conv_transpose(layer) -> bool:
+def _plain_conv_transpose(layer: keras.layers.Layer) -> bool:
     """A `Conv2DTranspose` with Keras' own `call`, channels-last, no
     dilation, no output_padding, "same" or "valid" padding: what both
     transposed forms compute."""
@@ -266,21 +278,21 @@ def _plain_conv_transpose(layer) -> bool:
     )
 
 
-def supports(layer) -> bool:
+def supports(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is a `Conv2DTranspose` this module computes: Keras'
     own `call`, channels-last, stride > 1, no dilation, no output_padding,
     at least `MIN_FILTERS` output channels."""
     return _plain_conv_transpose(layer) and max(layer.strides) > 1 and layer.filters >= MIN_FILTERS
 
 
-def supports_few_filters(layer) -> bool:
+def supports_few_filters(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is a `Conv2DTranspose` this module computes with
     `gemm_conv_transpose`: as `supports` but with at most `MAX_CONV_FILTERS`
     output channels (the layer that makes the image), any stride."""
     return _plain_conv_transpose(layer) and layer.filters <= MAX_CONV_FILTERS
 
 
-def _bias_and_activation(layer, outputs):
+def _bias_and_activation(layer: keras.layers.Layer, outputs: Tensor) -> Tensor:
     """The end of Keras' conv `call`: the layer's bias (channels-last) and activation."""
     if layer.use_bias:
         outputs = ops.add(outputs, ops.reshape(layer.bias, (1, 1, 1, layer.filters)))
@@ -289,21 +301,21 @@ def _bias_and_activation(layer, outputs):
     return outputs
 
 
-def _gemm_transpose_call(self, inputs):
+def _gemm_transpose_call(self: keras.layers.Conv2DTranspose, inputs: Tensor) -> Tensor:
     """`Conv2DTranspose.call` with `gemm_conv_transpose` (same bias and activation)."""
     return _bias_and_activation(
         self, gemm_conv_transpose(inputs, self.kernel, self.strides, self.padding)
     )
 
 
-def _fast_call(self, inputs):
+def _fast_call(self: keras.layers.Conv2DTranspose, inputs: Tensor) -> Tensor:
     """`Conv2DTranspose.call` with `conv_transpose` (same bias and activation)."""
     return _bias_and_activation(
         self, conv_transpose(inputs, self.kernel, self.strides, self.padding)
     )
 
 
-def gemm_conv(x, kernel, padding="valid"):
+def gemm_conv(x: Tensor, kernel: Tensor, padding: str = "valid") -> Tensor:
     """`keras.ops.conv` for channels-last 2D inputs, stride 1 and dilation 1,
     as one matrix product over the input channels, `x @ W` with `W` the
     kernel as `(in, kh * kw * out)`, followed by the sum over the `kh * kw`
@@ -327,7 +339,7 @@ def gemm_conv(x, kernel, padding="valid"):
     )
 
 
-def _gemm_conv_forward(x, kernel, padding):
+def _gemm_conv_forward(x: Tensor, kernel: Tensor, padding: str) -> Tensor:
     kh, kw, channels, filters = kernel.shape
     batch, h, w = _static_input(x, "gemm_conv")
     if padding == "same":
@@ -349,7 +361,7 @@ def _gemm_conv_forward(x, kernel, padding):
     return parts[0] if len(parts) == 1 else ops.sum(ops.stack(parts), axis=0)
 
 
-def _keras_conv2d(layer) -> bool:
+def _keras_conv2d(layer: keras.layers.Layer) -> bool:
     """A `Conv2D` computing with Keras' own `call` and `convolution_op`."""
     return type(layer) is keras.layers.Conv2D or (
         isinstance(layer, keras.layers.Conv2D)
@@ -358,7 +370,7 @@ def _keras_conv2d(layer) -> bool:
     )
 
 
-def supports_conv(layer) -> bool:
+def supports_conv(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is a `Conv2D` this module computes (`gemm_conv`):
     Keras' own `call` and `convolution_op`, channels-last, stride 1, no
     dilation, one group, a kernel larger than 1x1, at most
@@ -374,19 +386,19 @@ def supports_conv(layer) -> bool:
     )
 
 
-def _fast_conv_call(self, inputs):
+def _fast_conv_call(self: keras.layers.Conv2D, inputs: Tensor) -> Tensor:
     """`Conv2D.call` with `gemm_conv` (same bias and activation)."""
     return _bias_and_activation(self, gemm_conv(inputs, self.kernel, self.padding))
 
 
-def supports_bias(layer) -> bool:
+def supports_bias(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is a `Conv2D` whose bias this module adds with
     `backend.bias_add` (bias gradient apart from the kernel gradient):
     Keras' own `call` and `convolution_op`, channels-last, with a bias."""
     return _keras_conv2d(layer) and layer.data_format == "channels_last" and layer.use_bias
 
 
-def _bias_conv_call(self, inputs):
+def _bias_conv_call(self: keras.layers.Conv2D, inputs: Tensor) -> Tensor:
     """`Conv2D.call` with the bias added by `backend.bias_add`."""
     outputs = self.convolution_op(inputs, self.kernel)
     outputs = backend.bias_add(outputs, ops.cast(self.bias, outputs.dtype))
@@ -395,7 +407,7 @@ def _bias_conv_call(self, inputs):
     return outputs
 
 
-def block_diagonal_kernel(kernel, groups: int):
+def block_diagonal_kernel(kernel: Tensor, groups: int) -> Tensor:
     """The `(kh, kw, groups * c_in, c_out)` kernel of one ordinary convolution
     computing a grouped one: group `g`'s `(kh, kw, c_in, c_out / groups)`
     block on the diagonal, zeros elsewhere. Gradients reach the grouped
@@ -408,7 +420,7 @@ def block_diagonal_kernel(kernel, groups: int):
     return ops.reshape(dense, (kh, kw, groups * c_in, c_out))
 
 
-def supports_grouped(layer) -> bool:
+def supports_grouped(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is a grouped `Conv2D` (`groups > 1`, Keras' own `call`
     and `convolution_op`, channels-last) that this module computes as one
     ordinary convolution with a block-diagonal kernel: TensorFlow's and
@@ -418,7 +430,7 @@ def supports_grouped(layer) -> bool:
     return _keras_conv2d(layer) and layer.groups > 1 and layer.data_format == "channels_last"
 
 
-def _grouped_conv_call(self, inputs):
+def _grouped_conv_call(self: keras.layers.Conv2D, inputs: Tensor) -> Tensor:
     """`Conv2D.call` with the block-diagonal kernel (same bias and activation)."""
     kernel = block_diagonal_kernel(ops.cast(self.kernel, self.compute_dtype), self.groups)
     return _bias_and_activation(self, self.convolution_op(inputs, kernel))
@@ -433,12 +445,12 @@ _OURS = (
 )
 
 
-def is_accelerated(layer) -> bool:
+def is_accelerated(layer: keras.layers.Layer) -> bool:
     return _call_override.installed(layer) in _OURS
 
 
 def accelerate(
-    model,
+    model: keras.layers.Layer,
     conv_transpose: bool = True,
     conv: bool = True,
     bias: bool = True,
@@ -477,7 +489,7 @@ def accelerate(
     return names
 
 
-def restore(model) -> None:
+def restore(model: keras.layers.Layer) -> None:
     """Undoes `accelerate`: Keras' own `call` again."""
     for layer in _call_override.layers(model):
         _call_override.remove(layer, _OURS)

@@ -20,15 +20,19 @@ variance, the layer's momentum).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import keras
 from keras import ops
 
 from kerasgan import _call_override, backend
+from kerasgan._typing import Tensor
 
 __all__ = ["accelerate", "is_accelerated", "restore", "supports"]
 
 
-def supports(layer) -> bool:
+def supports(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is a `BatchNormalization` this module computes: Keras'
     own `call`, normalizing the last axis, no renorm, not synchronized."""
     if not isinstance(layer, keras.layers.BatchNormalization):
@@ -41,7 +45,12 @@ def supports(layer) -> bool:
     return len(axis) == 1 and axis[0] in (-1, 3)
 
 
-def _fast_call(self, inputs, training=None, mask=None):
+def _fast_call(
+    self: keras.layers.BatchNormalization,
+    inputs: Tensor,
+    training: bool | None = None,
+    mask: Tensor | None = None,
+) -> Tensor:
     """`BatchNormalization.call` with the fused op for rank-4 training batches."""
     if mask is not None or not (training and self.trainable) or len(inputs.shape) != 4:
         return keras.layers.BatchNormalization.call(self, inputs, training=training, mask=mask)
@@ -50,7 +59,9 @@ def _fast_call(self, inputs, training=None, mask=None):
     channels = x.shape[-1]
     gamma = ops.cast(self.gamma, dtype) if self.scale else ops.ones((channels,), dtype)
     beta = ops.cast(self.beta, dtype) if self.center else ops.zeros((channels,), dtype)
-    y, mean, variance = backend.fused_batch_norm_training(x, gamma, beta, self.epsilon)
+    # installed only where the backend has the fused op (GANModel._apply_fast_layers)
+    fused = cast("Callable[..., tuple[Tensor, Tensor, Tensor]]", backend.fused_batch_norm_training)
+    y, mean, variance = fused(x, gamma, beta, self.epsilon)
     moving_mean = ops.cast(self.moving_mean, dtype)
     moving_variance = ops.cast(self.moving_variance, dtype)
     self.moving_mean.assign(moving_mean * self.momentum + mean * (1.0 - self.momentum))
@@ -58,11 +69,11 @@ def _fast_call(self, inputs, training=None, mask=None):
     return ops.cast(y, self.compute_dtype)
 
 
-def is_accelerated(layer) -> bool:
+def is_accelerated(layer: keras.layers.Layer) -> bool:
     return _call_override.installed(layer) is _fast_call
 
 
-def accelerate(model) -> list[str]:
+def accelerate(model: keras.layers.Layer) -> list[str]:
     """Makes every supported `BatchNormalization` in `model` use the fused op
     while training; returns their names. Call before the model's functions
     are traced."""
@@ -74,7 +85,7 @@ def accelerate(model) -> list[str]:
     return names
 
 
-def restore(model) -> None:
+def restore(model: keras.layers.Layer) -> None:
     """Undoes `accelerate`: Keras' own `call` again."""
     for layer in _call_override.layers(model):
         _call_override.remove(layer, (_fast_call,))
