@@ -183,7 +183,7 @@ def cbn_dcgan_generator(
 
 
 # ---------------------------------------------------------------- "resnet"
-def _residual_init():
+def _residual_init() -> keras.initializers.Initializer:
     # Glorot uniform with gain sqrt(2), as in the authors' code.
     return keras.initializers.VarianceScaling(2.0, mode="fan_avg", distribution="uniform")
 

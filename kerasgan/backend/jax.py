@@ -78,7 +78,7 @@ class _Scope(StatelessScope):
         return {k: v for k, v in self.state_mapping.items() if parent.state_mapping.get(k) is not v}
 
 
-def _current_scope():
+def _current_scope() -> StatelessScope:
     scope = get_stateless_scope()
     if scope is None:
         raise RuntimeError(

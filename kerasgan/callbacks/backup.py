@@ -157,7 +157,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         epoch's last step counts that epoch as done."""
         return (self.params or {}).get("steps")
 
-    def _save_model(self):
+    def _save_model(self) -> None:
         os.makedirs(self.backup_dir, exist_ok=True)
         length = self._epoch_length()
         if length and self._steps_in_epoch >= length:  # the epoch's last step: it is done

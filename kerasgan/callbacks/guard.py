@@ -94,9 +94,11 @@ class DivergenceGuard(keras.callbacks.Callback):
                     os.remove(tmp)
         self.last_good_epoch = epoch + 1
 
-    def _watched_weights(self):
+    def _watched_weights(self) -> list[keras.Variable]:
         model = self.model
-        nets = [getattr(model, n, None) for n in ("generator", "discriminator", "ema_generator")]
+        nets: list[Any] = [
+            getattr(model, n, None) for n in ("generator", "discriminator", "ema_generator")
+        ]
         nets = [n for n in nets if n is not None] or [model]
         return [w for net in nets for w in net.weights]
 
@@ -119,7 +121,7 @@ class DivergenceGuard(keras.callbacks.Callback):
             "Try a lower learning rate, a gradient penalty / R1, or spectral normalization."
         )
 
-    def _restore(self):
+    def _restore(self) -> None:
         good = keras.saving.load_model(self.checkpoint, compile=False)
         if len(good.weights) != len(self.model.weights):
             return  # not the same architecture: leave the model as it is

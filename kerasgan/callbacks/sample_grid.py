@@ -105,7 +105,7 @@ class SampleGrid(keras.callbacks.Callback):
             tf.summary.image("samples", grid[None], step=step, max_outputs=1)
         self._writer.flush()
 
-    def _close_writer(self):
+    def _close_writer(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None

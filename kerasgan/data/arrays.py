@@ -113,7 +113,7 @@ def array_source(
         labels = _check_labels(labels, len(raw), f"Labels of {what}")
     placeholder = np.full(len(raw), NO_LABEL, "int32")
 
-    def make_elements():
+    def make_elements() -> tf.data.Dataset:
         return tf.data.Dataset.from_tensor_slices((raw, placeholder if labels is None else labels))
 
     def convert(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -19,7 +19,7 @@ class UnknownDatasetError(DataError):
     """tensorflow-datasets has no dataset of that name."""
 
 
-def _tfds():
+def _tfds() -> ModuleType:
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:

@@ -323,7 +323,7 @@ def image_folder_source(folder: str, split: str, resizing: bool) -> Source:
         height = width = None
     label_ids = [NO_LABEL] * len(files) if labels is None else labels
 
-    def make_elements():
+    def make_elements() -> tf.data.Dataset:
         return tf.data.Dataset.from_tensor_slices(
             (tf.constant(files), tf.constant(label_ids, tf.int32))
         )

@@ -10,6 +10,8 @@ All are NumPy-only and deterministic for a given `seed`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import numpy.typing as npt
 
@@ -29,7 +31,7 @@ def _features(x: npt.ArrayLike, name: str, dtype: npt.DTypeLike = np.float64) ->
     return x
 
 
-def _unbiased_mmd2(x: np.ndarray, y: np.ndarray, degree: int, gamma: float, coef: float):
+def _unbiased_mmd2(x: np.ndarray, y: np.ndarray, degree: int, gamma: float, coef: float) -> float:
     """Unbiased MMD^2 estimate with the polynomial kernel, equal-size `x` and `y`."""
     m = x.shape[0]
     k_xx = (gamma * (x @ x.T) + coef) ** degree
@@ -132,7 +134,9 @@ def _sq_norms(x: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", x.astype(np.float64), x.astype(np.float64))
 
 
-def _batched_sq_distances(a: np.ndarray, b: np.ndarray, batch_size: int):
+def _batched_sq_distances(
+    a: np.ndarray, b: np.ndarray, batch_size: int
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yields `(start, D)` with `D[i, j] = ||a[start + i] - b[j]||^2` (float32, >= 0)."""
     a_norms, b_norms = _sq_norms(a).astype(np.float32), _sq_norms(b).astype(np.float32)
     for start in range(0, a.shape[0], batch_size):
