@@ -8,7 +8,9 @@
 (64, 28, 28, 1)
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import Any as _Any  # private: `kerasgan.Any` would look like API
 
 from kerasgan import _command
 
@@ -86,7 +88,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # kerasgan.data holds the tf.data pipelines: it loads TensorFlow, so it is
     # imported on first use (a JAX or PyTorch user need not load TensorFlow).
     # kerasgan.testing, the harness for variant authors, is only for tests.
