@@ -19,12 +19,12 @@ demo: install data
 # 2. the backend-neutral tests (marked `backends`: variants, losses, penalties,
 #    EMA, saving, ...) on JAX, then on PyTorch, then on TensorFlow the tests that
 #    start other backends' processes themselves (tests/test_backends.py compares
-#    the three backends, the backend benchmark, the CLI on JAX and PyTorch), the
-#    tf.distribute tests and the real-training tests (tests/test_learning.py); its output goes to
+#    the three backends, the backend benchmark, the CLI on JAX and PyTorch) and
+#    the real-training tests (tests/test_learning.py); its output goes to
 #    runs/test-streams.log, printed at the end.
 # Either failure fails the target.
 STREAM2_TF = tests/test_backends.py tests/test_backend_bench.py tests/test_cli_backends.py \
-	tests/test_distributed.py tests/test_learning.py
+	tests/test_learning.py
 SECOND_STREAM = for b in jax torch; do \
 	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
 	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m backends \

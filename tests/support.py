@@ -11,6 +11,11 @@ import kerasgan
 #: (XLA on TensorFlow, jax.jit on JAX); PyTorch refuses `True` and runs eagerly.
 COMPILED = "auto" if keras.backend.backend() == "torch" else True
 
+#: The quickest step to build when a test's subject is not the compiled step: a
+#: TensorFlow graph (XLA takes longer to compile), `jax.jit` on JAX (op by op, each
+#: op compiles on first use: slower than one compile), eager on PyTorch.
+QUICK_STEP = False if keras.backend.backend() == "tensorflow" else COMPILED
+
 #: Variants whose step takes TensorFlow's XLA 30-100 s to compile on a CPU (more in
 #: bfloat16). Their compiled step is built and trained by tests/test_variants.py;
 #: tests whose subject is something else (mixed-precision dtypes, training on
@@ -56,6 +61,17 @@ TEST_SIZES = {
         "ada": None,
     },
 }
+
+
+#: Images of the registry-wide step tests: 16x16 for the variants whose compile time
+#: grows with their per-resolution blocks (half the compile of 32x32); their
+#: default networks at 28x28, 32x32 and 64x64 are built by test_variants.
+SMALL_SHAPE = (16, 16, 1)
+
+
+def step_test_shape(variant: str) -> tuple:
+    """`SMALL_SHAPE` for `SLOW_TO_COMPILE` variants, else `image_shape_for(variant)`."""
+    return SMALL_SHAPE if variant in SLOW_TO_COMPILE else image_shape_for(variant)
 
 
 def make_gan(variant: str, image_shape=IMAGE_SHAPE, small: bool = True, **kwargs):

@@ -10,7 +10,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from support import TEST_SIZES, compiled_for, fit_args, image_shape_for, make_gan
+from support import QUICK_STEP, TEST_SIZES, compiled_for, fit_args, make_gan, step_test_shape
 
 import kerasgan
 import kerasgan.testing
@@ -46,7 +46,7 @@ def test_bfloat16_trains_compiled(variant):
     kwargs = {**TEST_SIZES.get(variant, {}), "base_filters": 4, "latent_dim": 8, "seed": 0}
     checker = kerasgan.testing.VariantChecker(
         variant,
-        image_shape=image_shape_for(variant),
+        image_shape=step_test_shape(variant),
         jit_compile_after_load=compiled_for(variant),
         **kwargs,
     )
@@ -58,7 +58,7 @@ def test_bfloat16_trains_compiled(variant):
 @pytest.mark.parametrize("variant", ["dcgan", "wgan_gp"])
 def test_float16_uses_loss_scaling_and_float32_penalties(variant, policy):
     gan = tiny(variant)
-    gan.compile(jit_compile=False)
+    gan.compile(jit_compile=QUICK_STEP)
     for opt in (gan.d_optimizer, gan.g_optimizer):
         assert isinstance(opt, keras.optimizers.LossScaleOptimizer)
     x, y = fit_args(variant, 16)

@@ -8,7 +8,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from support import COMPILED, random_images, random_labels
+from support import COMPILED, QUICK_STEP, random_images, random_labels
 
 import kerasgan
 from kerasgan import architectures, augment, losses
@@ -127,7 +127,7 @@ def test_resnet_cgan_projection_trains_a_step_and_round_trips(tmp_path):
         latent_dim=8,
     )
     assert any(isinstance(layer, ConditionalBatchNormalization) for layer in gan.generator.layers)
-    gan.compile(jit_compile=False)
+    gan.compile(jit_compile=QUICK_STEP)
     history = gan.fit(random_images(8, SMALL), random_labels(8) % 3, batch_size=8, verbose=0)
     assert all(math.isfinite(v[0]) for v in history.history.values())
     path = str(tmp_path / "proj.keras")

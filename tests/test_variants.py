@@ -23,6 +23,7 @@ from support import (
     make_gan,
     random_images,
     random_labels,
+    step_test_shape,
 )
 
 import kerasgan
@@ -59,7 +60,7 @@ def checker_for(variant: str, **kwargs) -> kerasgan.testing.VariantChecker:
     small.update(kwargs)
     return kerasgan.testing.VariantChecker(
         variant,
-        image_shape=image_shape_for(variant),
+        image_shape=step_test_shape(variant),
         num_classes=NUM_CLASSES,
         batch_size=BATCH,
         jit_compile=COMPILED,
@@ -114,21 +115,23 @@ def test_bad_inputs_get_clear_errors(checker):
 
 
 #: JAX without XLA runs the step op by op, each op compiled on first use: minutes
-#: for the StyleGAN2/R3GAN/projection graphs. There it runs for the DCGAN-family
-#: variants; every variant's op-by-op JAX step is checked against TensorFlow
-#: by tests/test_backends.py, and its compiled step by the `trained` fixture.
-EAGER_VARIANTS = (
-    VARIANTS
+#: for the StyleGAN2/R3GAN/projection graphs and 3 min for the conditional one.
+#: There it runs op by op for the unconditional DCGAN-family variants and
+#: compiled for `cgan` (tf.data with labels); every variant's op-by-op JAX step is
+#: checked against TensorFlow by tests/test_backends.py.
+TF_DATA_CASES = (
+    [(v, False) for v in VARIANTS]
     if BACKEND != "jax"
-    else [v for v in VARIANTS if v in ("dcgan", "lsgan", "wgan_gp", "r1gan", "cgan")]
+    else [(v, False) for v in ("dcgan", "lsgan", "wgan_gp", "r1gan")] + [("cgan", True)]
 )
 
 
-@pytest.mark.parametrize("variant", EAGER_VARIANTS)
-def test_fit_on_tf_data_without_xla_and_evaluate(variant):
-    gan = make_gan(variant, base_filters=16)  # eager steps: small networks
-    gan.compile(jit_compile=False)
-    x = random_images(BATCH, image_shape_for(variant))  # one step per epoch (slow on JAX)
+@pytest.mark.parametrize("variant, jit_compile", TF_DATA_CASES)
+def test_fit_on_tf_data_and_evaluate(variant, jit_compile):
+    shape = step_test_shape(variant)
+    gan = make_gan(variant, image_shape=shape, base_filters=16)  # eager steps: small networks
+    gan.compile(jit_compile=jit_compile)
+    x = random_images(BATCH, shape)  # one step per epoch (slow on JAX)
     elements = (x, random_labels(BATCH)) if is_conditional(variant) else x
     ds = tf.data.Dataset.from_tensor_slices(elements).batch(BATCH)
     history = gan.fit(ds, epochs=2, verbose=0)
