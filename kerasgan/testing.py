@@ -348,7 +348,8 @@ class VariantChecker:
             "saving",
             "the noise generator's state was not kept",
         )
-        if self.jit_compile_after_load != loaded.jit_compile:
+        # "auto" is resolved by compile(); the loaded model was compiled as saved
+        if self.jit_compile_after_load not in ("auto", loaded.jit_compile):
             loaded.jit_compile = self.jit_compile_after_load
         g_iter = _iterations(loaded.g_optimizer)
         before = _weights(loaded.generator, trainable=True)
