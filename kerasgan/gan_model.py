@@ -941,7 +941,7 @@ class GANModel(backend.Trainer, keras.Model):
         """
         self._assert_compiled()
         backend.check_distribution(self)
-        validation.check_fit_data(self, x, y)
+        x, y = validation.check_fit_data(self, x, y)
         if not validation.is_array(x):
             # A dataset brings its own shuffling; don't make Keras warn about it.
             kwargs.setdefault("shuffle", False)
@@ -973,7 +973,7 @@ class GANModel(backend.Trainer, keras.Model):
         saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
-        validation.check_fit_data(self, x, y)
+        x, y = validation.check_fit_data(self, x, y)
         return super().evaluate(x, y, *args, **kwargs)
 
     # ---------------------------------------------------------------- generate

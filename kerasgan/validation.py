@@ -51,9 +51,15 @@ def check_image_spec(shape: Shape | None, dtype: Any, image_shape: Shape) -> Non
     shape = _shape_tuple(shape)
     image_shape = tuple(image_shape)
     dtype = _Dtype(dtype)
+    dims = ", ".join(str(d) for d in image_shape)
+    expected = f"(batch, {dims})"
     if shape is None:
-        return
-    expected = f"(batch, {', '.join(str(d) for d in image_shape)})"
+        raise ValueError(
+            f"Expected a batch of images of shape {expected}; got images of unknown rank "
+            "(a tf.data pipeline that lost its static shape, e.g. from_generator with "
+            "TensorSpec(shape=None)) — give them one, e.g. "
+            f"dataset.map(lambda images: tf.ensure_shape(images, (None, {dims})))."
+        )
     if len(shape) != 4:
         hint = ""
         if len(shape) == 3 and image_shape[-1] == 1 and shape[1:] == image_shape[:2]:
@@ -178,8 +184,45 @@ def _split_element(element: Any) -> tuple[Any, Any]:
     return element, None
 
 
-def check_fit_data(model: keras.Model, x: Any, y: Any) -> None:
-    """Validates `fit(x, y)` inputs of the common kinds before training starts."""
+def _check_dense(spec: Any, element_spec: Any) -> None:
+    """The images or labels of a dataset element must be one dense tensor each."""
+    tf = sys.modules["tensorflow"]
+    if not isinstance(spec, tf.TensorSpec):
+        raise ValueError(
+            "Expected dataset elements to be images or (images, labels), each one dense "
+            f"tensor; got elements {element_spec} — map the dataset to that form, e.g. "
+            "dataset.map(lambda pair: (pair[0], pair[1]))."
+        )
+
+
+def _for_backends(dataset: Any, images_spec: Any, labels_spec: Any, image_shape: Shape) -> Any:
+    """`dataset` (checked) with what a backend cannot take changed: images of
+    unknown rank get the model's shape (TensorFlow's step needs a static
+    rank), uint64 labels become int32 (PyTorch has no uint64)."""
+    tf = sys.modules["tensorflow"]
+    set_shape = images_spec.shape.rank is None
+    cast_labels = labels_spec is not None and labels_spec.dtype == tf.uint64
+    if not (set_shape or cast_labels):
+        return dataset
+
+    def change(images: Any, labels: Any = None) -> Any:
+        if set_shape:
+            images = tf.ensure_shape(images, (None, *image_shape))
+        if labels is None:
+            return images
+        return images, tf.cast(labels, tf.int32) if cast_labels else labels
+
+    return dataset.map(change)
+
+
+def check_fit_data(model: keras.Model, x: Any, y: Any) -> tuple[Any, Any]:
+    """Validates `fit(x, y)` inputs of the common kinds before training starts.
+
+    Returns `(x, y)` as Keras is to get them: an `(images, labels)` (or
+    `(images,)`) tuple or list given as `x` is split into `x` and `y`, labels
+    given as a list (or as uint64, which PyTorch lacks) become int32, and a
+    dataset of images of unknown rank gets the model's image shape.
+    """
     variant = model.variant_name
     tf = sys.modules.get("tensorflow")  # a tf.data input means TensorFlow is loaded
     if tf is not None and isinstance(x, tf.data.Dataset):
@@ -189,16 +232,23 @@ def check_fit_data(model: keras.Model, x: Any, y: Any) -> None:
                 "pairs, not passed as y."
             )
         images_spec, labels_spec = _split_element(x.element_spec)
+        for spec in (images_spec, labels_spec):
+            if spec is not None:
+                _check_dense(spec, x.element_spec)
         check_label_presence(labels_spec is not None, model.num_classes, variant)
-        check_image_spec(images_spec.shape, images_spec.dtype, model.image_shape)
+        if images_spec.shape.rank is not None:  # else the model's is set (_for_backends)
+            check_image_spec(images_spec.shape, images_spec.dtype, model.image_shape)
         if labels_spec is not None:
             check_label_spec(labels_spec.shape, labels_spec.dtype, model.num_classes)
         empty = True
         for element in x.take(1):
             empty = False
             images, labels = _split_element(element)
+            # the static shapes above may have unknown dims: the first batch's are known
+            check_image_spec(images.shape, images.dtype, model.image_shape)
             check_image_values(images)
             if labels is not None:
+                check_label_spec(labels.shape, labels.dtype, model.num_classes)
                 check_label_values(labels, model.num_classes)
                 check_batch_sizes(images.shape[0], labels.shape[0])
         if empty:
@@ -207,20 +257,40 @@ def check_fit_data(model: keras.Model, x: Any, y: Any) -> None:
                 "(split name, file pattern, a filter() that drops everything) and that "
                 "batch(..., drop_remainder=True) gets at least one full batch."
             )
-        return
-    if isinstance(x, (tuple, list)) and y is None and len(x) == 2:
-        x, y = x
+        return _for_backends(x, images_spec, labels_spec, model.image_shape), y
+    if isinstance(x, dict):
+        raise ValueError(
+            "Expected x to be images (an array or tensor), an (images, labels) tuple or a "
+            f"tf.data.Dataset; got a dict with keys {sorted(map(str, x))} — pass "
+            "fit(images, labels) instead."
+        )
+    if isinstance(x, (tuple, list)):
+        if y is not None:
+            raise ValueError(
+                f"x is a {type(x).__name__} of length {len(x)} and labels are given as y too: "
+                "pass the images as one array, fit(images, labels), or images and labels "
+                "together as x, fit((images, labels))."
+            )
+        x, y = _split_element(x)
+        if not is_array(x):
+            raise ValueError(
+                "Expected the images to be one numpy array or tensor; got a "
+                f"{type(x).__name__} — convert them, e.g. np.asarray(images, 'float32')."
+            )
     if not is_array(x):
-        return  # generators, PyDatasets: checked when the step is traced
+        return x, y  # generators, PyDatasets: checked when the step is traced
     check_label_presence(y is not None, model.num_classes, variant)
-    x = x if _is_tf_tensor(x) else np.asarray(x)
-    check_image_spec(x.shape, x.dtype, model.image_shape)
-    check_image_values(x)
+    images = x if _is_tf_tensor(x) else np.asarray(x)
+    check_image_spec(images.shape, images.dtype, model.image_shape)
+    check_image_values(images)
     if y is not None:
-        y = np.asarray(y)
-        check_label_spec(y.shape, y.dtype, model.num_classes)
-        check_batch_sizes(x.shape[0], y.shape[0])
-        check_label_values(y, model.num_classes)
+        labels = np.asarray(y)
+        check_label_spec(labels.shape, labels.dtype, model.num_classes)
+        check_batch_sizes(images.shape[0], labels.shape[0])
+        check_label_values(labels, model.num_classes)
+        if not is_array(y) or labels.dtype == np.uint64:  # a list; PyTorch has no uint64
+            y = labels.astype("int32")  # class ids in [0, num_classes), checked above
+    return x, y
 
 
 def is_array(x: object) -> bool:

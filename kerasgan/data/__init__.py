@@ -38,7 +38,7 @@ from kerasgan.data.catalog import UnknownDatasetError, tfds_class_names, tfds_so
 from kerasgan.data.errors import DataError, DataNotFoundError
 from kerasgan.data.idx import is_idx_folder, read_idx, read_idx_folder
 from kerasgan.data.images import folder_class_names, image_folder_source
-from kerasgan.data.pipeline import Source, check_image_size, collect, make_dataset
+from kerasgan.data.pipeline import Source, check_image_size, collect, make_dataset, read_error
 
 __all__ = [
     "LOCAL_DIRS",
@@ -241,7 +241,10 @@ def load_arrays(
         drop_remainder=False,
         pad_to=pad_to,
     )
-    return collect(ds, source.has_labels)
+    try:
+        return collect(ds, source.has_labels)
+    except tf.errors.OpError as e:  # a file damaged inside: found when decoding it
+        raise read_error(source, e) from None
 
 
 def load(

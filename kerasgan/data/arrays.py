@@ -35,6 +35,11 @@ def _with_channels(images: np.ndarray, what: str) -> np.ndarray:
         )
     if images.shape[0] == 0:
         raise DataError(f"{what} are empty (shape {images.shape}).")
+    if 0 in images.shape[1:3]:
+        raise DataError(
+            f"{what} have shape {images.shape}: images of 0 pixels; expected (N, H, W) or "
+            "(N, H, W, C) with H and W at least 1."
+        )
     return images
 
 
@@ -94,6 +99,11 @@ def _check_labels(labels: npt.ArrayLike, count: int, what: str) -> np.ndarray:
             raise DataError(f"{what} must be integer class ids; got dtype {labels.dtype}.")
     if labels.min() < 0:
         raise DataError(f"{what} must be class ids >= 0; found {labels.min()}.")
+    if labels.max() > np.iinfo(np.int32).max:
+        raise DataError(
+            f"{what} must be class ids that fit in int32 (at most 2147483647); found "
+            f"{labels.max()}."
+        )
     return labels.astype("int32")
 
 
@@ -266,13 +276,24 @@ class NpzArchive:
         except _READ_ERRORS as e:
             raise self._fail(key, f"could not be read: {e}") from None
 
+    def class_names(self, key: str) -> list[str]:
+        """The names under `key`: a 1-D array, one name per class id."""
+        names = self.array(key)
+        if names.ndim != 1:
+            raise self._fail(
+                key,
+                f"has shape {names.shape}; expected one class name per label id as a 1-D "
+                "array, e.g. np.array(['cat', 'dog']).",
+            )
+        return [str(name) for name in names.tolist()]
+
 
 def npz_class_names(path: str) -> list[str] | None:
     """Class names stored in a `.npz` under `class_names` / `label_names`, else None."""
     with NpzArchive(path) as archive:
         for key in NPZ_CLASS_NAME_KEYS:
             if key in archive.files:
-                return [str(name) for name in archive.array(key).tolist()]
+                return archive.class_names(key)
     return None
 
 
@@ -307,7 +328,7 @@ def npz_source(path: str, split: str) -> Source:
         names = None  # the small arrays first: a bad one fails before the images are read
         for key in NPZ_CLASS_NAME_KEYS:
             if key in keys:
-                names = [str(name) for name in archive.array(key).tolist()]
+                names = archive.class_names(key)
         labels = None if label_key is None else archive.array(label_key)
         images = archive.array(image_key)
     hint = f"Store labels under one of {', '.join(label_keys)}; its keys are {', '.join(keys)}."

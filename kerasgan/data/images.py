@@ -44,7 +44,7 @@ from typing import BinaryIO
 import tensorflow as tf
 
 from kerasgan.data.errors import DataError, DataNotFoundError
-from kerasgan.data.pipeline import NO_LABEL, Source
+from kerasgan.data.pipeline import NO_LABEL, Source, tf_error_message
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 #: The most pixels (height x width) an image may have: 8192 x 8192, 1 GiB once
@@ -204,7 +204,32 @@ def _decodes(path: str) -> str | None:
     try:
         tf.io.decode_image(tf.io.read_file(path), channels=0, expand_animations=False)
     except (tf.errors.OpError, ValueError) as e:
-        return str(getattr(e, "message", e)).strip().splitlines()[0]
+        return tf_error_message(e)
+    return None
+
+
+def find_damaged(
+    files: list[str], shapes: list[tuple[int, int, int]], check_size: bool
+) -> str | None:
+    """A message naming the first of `files` that TensorFlow cannot decode, or
+    (with `check_size`) that decodes to another size than its header (in
+    `shapes`) says; None when every file decodes. Run after decoding failed:
+    it decodes the files again, one by one."""
+    for path, shape in zip(files, shapes):
+        problem = _decodes(path)
+        if problem is not None:
+            problem = f"truncated or corrupt data ({problem})"
+        elif check_size:
+            decoded = tf.io.decode_image(
+                tf.io.read_file(path), channels=0, expand_animations=False
+            ).shape
+            if tuple(decoded[:2]) != shape[:2]:
+                problem = (
+                    f"it decodes to {decoded[0]}x{decoded[1]} pixels but its header says "
+                    f"{shape[0]}x{shape[1]}"
+                )
+        if problem is not None:
+            return f"Cannot read image {path}: {problem}. Remove or replace the file."
     return None
 
 
@@ -352,4 +377,5 @@ def image_folder_source(folder: str, split: str, resizing: bool) -> Source:
         has_labels=labels is not None,
         label_hint="Put each class's images in its own sub-folder (sorted names give ids 0..K-1).",
         class_names=classes,
+        find_damaged=lambda: find_damaged(files, shapes, check_size=height is not None),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ class Source:
         batch_convert: `convert` is element-wise and also takes a batch
             `(B, H, W, C)`; the pipeline then converts whole batches (one call
             per batch instead of one per image: less tf.data overhead).
+        find_damaged: after a TensorFlow error while reading the source, finds
+            the file behind it: a message naming the file, or None.
     """
 
     what: str
@@ -49,6 +52,7 @@ class Source:
     shuffle_buffer: int | None = None
     arrays: Callable[[], tuple[np.ndarray, np.ndarray | None]] | None = None
     batch_convert: bool = False
+    find_damaged: Callable[[], str | None] | None = None
 
 
 def check_image_size(
@@ -255,6 +259,26 @@ class _ResumableOrder:
 
 
 _SEED_MODULUS = 2**31 - 1
+
+
+def read_error(source: Source, error: Exception) -> DataError:
+    """The `DataError` for a TensorFlow `error` raised while reading `source`
+    (a file damaged inside, which only decoding finds), naming the file
+    where the source can find it."""
+    damaged = source.find_damaged() if source.find_damaged is not None else None
+    if damaged is not None:
+        return DataError(damaged)
+    return DataError(
+        f"Could not read {source.what}: {tf_error_message(error)}. A file of it is "
+        "damaged: find it and remove or replace it."
+    )
+
+
+def tf_error_message(error: Exception) -> str:
+    """The first line of a TensorFlow error's message, without the name of the
+    graph function it ran in (`{{function_node ...}}`)."""
+    message = re.sub(r"\{\{[^}]*\}\}", "", str(getattr(error, "message", error))).strip()
+    return message.splitlines()[0] if message else type(error).__name__
 
 
 def collect(ds: tf.data.Dataset, with_labels: bool) -> tuple[np.ndarray, np.ndarray | None]:
