@@ -273,7 +273,9 @@ def _make_callbacks(
 
     title = f"{args.variant} on {os.path.basename(str(args.dataset).rstrip('/'))}"
     curves = kerasgan.callbacks.LossCurves(args.out, title=title, resume=args.resume)
-    args.backup = kerasgan.callbacks.BackupAndRestore(os.path.join(args.out, BACKUP_DIR))
+    args.backup = kerasgan.callbacks.BackupAndRestore(
+        os.path.join(args.out, BACKUP_DIR), save_freq=args.backup_every or "epoch"
+    )
     return [
         # first: a NaN/Inf stops the run before the backup could save diverged weights
         kerasgan.callbacks.DivergenceGuard(),
@@ -296,6 +298,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if args.epochs < 1 or args.batch_size < 1:
         raise UserError("--epochs and --batch-size must be positive integers.")
+    if args.backup_every < 0:
+        raise UserError("--backup-every must be >= 0 steps (0: back up at epoch ends only).")
     if args.fid_every < 0 or args.fid_n < 2:
         raise UserError("--fid-every must be >= 0 (0: never) and --fid-n >= 2.")
     if args.inception_weights is not None and not args.fid_every:
@@ -858,6 +862,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", default=None, help="output folder (default runs/VARIANT)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument(
+        "--backup-every",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="back up every STEPS steps as well as at each epoch's end (default 0: epoch ends "
+        "only); --resume continues from the last backup's step",
+    )
     p.add_argument(
         "--jit",
         dest="jit",

@@ -253,6 +253,9 @@ class GANModel(backend.Trainer, keras.Model):
 
         self.d_loss_tracker = penalties.loss_tracker("d_loss")
         self.g_loss_tracker = penalties.loss_tracker("g_loss")
+        #: steps of the current epoch trained before a resume, still to be
+        #: passed over by `fit` (see `make_train_function`)
+        self.steps_to_skip = 0
         self._term_names = (
             [p.name for p in self.penalties]
             + list(self.conditioning.log_names)
@@ -930,6 +933,26 @@ class GANModel(backend.Trainer, keras.Model):
             ):
                 cb.mode = "min"
 
+    def make_train_function(self, force: bool = False) -> Any:
+        """Keras' `train_function`, able to pass over the steps of an epoch
+        that were trained before a resume (`steps_to_skip`, set by
+        `kerasgan.callbacks.BackupAndRestore` from a mid-epoch backup): those
+        calls draw their batch and train nothing."""
+        super().make_train_function(force)
+        trained: Any = getattr(self, "train_function", None)
+        if trained is None or getattr(trained, "_passes_resumed_steps", False):
+            return trained
+
+        def train_function(*args: Any) -> Any:
+            if self.steps_to_skip > 0:
+                self.steps_to_skip -= int(getattr(self, "steps_per_execution", 1) or 1)
+                return self.skipped_train_call(*args)
+            return trained(*args)
+
+        train_function._passes_resumed_steps = True  # type: ignore[attr-defined]
+        self.train_function = train_function
+        return train_function
+
     def fit(
         self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any
     ) -> keras.callbacks.History:
@@ -1185,7 +1208,10 @@ class _DataPosition(keras.callbacks.Callback):
         self.start = 0
 
     def _steps(self) -> int:
-        return int(ops.convert_to_numpy(self.model.g_optimizer.iterations))
+        """Steps trained before the epoch's first batch (the steps of it
+        trained before a resume are drawn again and passed over)."""
+        trained = int(ops.convert_to_numpy(self.model.g_optimizer.iterations))
+        return trained - int(getattr(self.model, "steps_to_skip", 0))
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.position.assign(self._steps())

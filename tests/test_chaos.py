@@ -200,20 +200,24 @@ def _train_argv(out):
     ]
 
 
-def _backed_up(out) -> int:
+def _backed_up(out) -> tuple[int, int]:
+    """(epoch, steps of it done) of the backup in `out`; (0, 0) if none."""
     try:
-        return json.loads((out / "backup" / "training_metadata.json").read_text())["epoch"]
+        record = json.loads((out / "backup" / "training_metadata.json").read_text())
+        return record["epoch"], record.get("steps_in_epoch", 0)
     except (OSError, ValueError, KeyError):
-        return 0
+        return 0, 0
 
 
 @pytest.mark.slow
 def test_kerasgan_train_killed_at_random_moments_ends_like_an_uninterrupted_run(tmp_path):
-    """`kerasgan train` (EMA, ADA with p moving every step, shuffled real data)
-    is SIGKILLed three times at random moments after a backup exists (so also
+    """`kerasgan train --backup-every 2` (3-step epochs: backups mid-epoch and
+    at epoch ends; EMA, ADA with p moving every step, shuffled real data) is
+    SIGKILLed three times at random moments after a backup exists (so also
     while it writes grids, history and backups), resumed with --resume each
     time: the final model (weights, EMA, ADA state, both optimizers) and
-    history.json are bit-identical to an uninterrupted run's."""
+    history.json are bit-identical to an uninterrupted run's (which backs up
+    at epoch ends only)."""
     seed = int(os.environ.get("KERASGAN_CHAOS_SEED", random.randrange(10**6)))
     print(f"chaos kill schedule seed: {seed} (replay: KERASGAN_CHAOS_SEED={seed})")
     rng = random.Random(seed)
@@ -222,13 +226,13 @@ def test_kerasgan_train_killed_at_random_moments_ends_like_an_uninterrupted_run(
     kills, resume = [], []
     for _ in range(3):
         proc = subprocess.Popen(
-            _train_argv(out) + resume,
+            _train_argv(out) + ["--backup-every", "2"] + resume,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
         )
         start, deadline = _backed_up(out), time.time() + 300
-        while _backed_up(out) <= start and proc.poll() is None:
+        while _backed_up(out) == start and proc.poll() is None:
             assert time.time() < deadline, "training made no progress"
             time.sleep(0.02)
         time.sleep(rng.uniform(0.0, 1.5))  # anywhere in the next epoch(s)
@@ -239,10 +243,14 @@ def test_kerasgan_train_killed_at_random_moments_ends_like_an_uninterrupted_run(
         resume = ["--resume"]
         if not (out / "backup").exists():
             break  # it finished before the kill
-    print("killed with backups of epochs", kills)
+    print("killed with backups at (epoch, steps done)", kills)
     assert kills, "no kill landed"
     result = subprocess.run(
-        _train_argv(out) + resume, capture_output=True, text=True, timeout=300, env=env
+        _train_argv(out) + ["--backup-every", "2"] + resume,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-2000:]
 
@@ -257,3 +265,92 @@ def test_kerasgan_train_killed_at_random_moments_ends_like_an_uninterrupted_run(
     assert float(b.ada.p.numpy()) > 0  # ADA's p moved (and was carried through the kills)
     _assert_same(_state(a), _state(b))
     assert (straight / "history.json").read_text() == (out / "history.json").read_text()
+
+
+#: A user's training script: `fit` on a seeded kerasgan.data.load pipeline with
+#: kerasgan's BackupAndRestore backing up every 2 steps (epochs of 5 steps), and
+#: a callback that keeps every epoch's logs in epochs.json (a rerun epoch end
+#: replaces its entry).
+FIT_SCRIPT = """
+import json, os, sys
+import keras, numpy as np
+import kerasgan
+from kerasgan.utils.files import write_atomically
+
+data, out, save_freq = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+class EpochLogs(keras.callbacks.Callback):
+    path = os.path.join(out, "epochs.json")
+    def on_epoch_end(self, epoch, logs=None):
+        done = json.load(open(self.path)) if os.path.exists(self.path) else {}
+        done[str(epoch)] = {k: float(v) for k, v in logs.items()}
+        write_atomically(json.dumps(done, sort_keys=True).encode(), self.path)
+
+keras.utils.set_random_seed(0)
+gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), base_filters=4, latent_dim=8, seed=0,
+                      ema_decay=0.9, ada="bgc", ada_target=0.0, ada_p=0.2, ada_interval=2,
+                      ada_speed_img=800)
+gan.compile(jit_compile=False)
+callbacks = [EpochLogs()]
+if save_freq:
+    callbacks.append(kerasgan.callbacks.BackupAndRestore(os.path.join(out, "backup"),
+                                                         save_freq=save_freq))
+gan.fit(kerasgan.data.load(data, batch_size=8, seed=7), epochs=4, verbose=0,
+        callbacks=callbacks)
+gan.save(os.path.join(out, "final.keras"))
+"""
+
+
+@pytest.mark.slow
+def test_fit_script_killed_at_random_moments_ends_like_an_uninterrupted_run(tmp_path):
+    """A `fit` script with `BackupAndRestore(save_freq=2)` over a seeded
+    `kerasgan.data.load` pipeline (5-step epochs: backups mid-epoch, at an
+    epoch's last step and at epoch ends) is SIGKILLed three times at random
+    moments after a new backup, and rerun each time: the final model
+    (weights, EMA, ADA, optimizers, noise) and every epoch's logged losses are
+    bit-identical to the same script run straight through without backups."""
+    seed = int(os.environ.get("KERASGAN_CHAOS_SEED", random.randrange(10**6)))
+    print(f"chaos kill schedule seed: {seed} (replay: KERASGAN_CHAOS_SEED={seed})")
+    rng = random.Random(seed)
+    images = np.random.default_rng(5).integers(0, 256, (40, 28, 28, 1), dtype=np.uint8)
+    data = tmp_path / "images.npz"
+    np.savez(data, images=images)
+    script = tmp_path / "train.py"
+    script.write_text(FIT_SCRIPT)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    out, straight = tmp_path / "chaos", tmp_path / "straight"
+    out.mkdir()
+    straight.mkdir()
+
+    def argv(folder, save_freq):
+        return [sys.executable, str(script), str(data), str(folder), str(save_freq)]
+
+    kills = []
+    for _ in range(3):
+        proc = subprocess.Popen(
+            argv(out, 2), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
+        start, deadline = _backed_up(out), time.time() + 300
+        while _backed_up(out) == start and proc.poll() is None:
+            assert time.time() < deadline, "training made no progress"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.5))  # the next steps, backups or epoch end
+        if proc.poll() is not None:
+            break  # it finished before the kill
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills.append(_backed_up(out))
+    print("killed with backups at (epoch, steps done)", kills)
+    assert kills, "no kill landed"
+    for folder, save_freq in ((out, 2), (straight, 0)):
+        result = subprocess.run(
+            argv(folder, save_freq), capture_output=True, text=True, timeout=300, env=env
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    a = keras.saving.load_model(straight / "final.keras")
+    b = keras.saving.load_model(out / "final.keras")
+    assert int(b.g_optimizer.iterations.numpy()) == 4 * 5
+    _assert_same(_state(a), _state(b))
+    logs = json.loads((out / "epochs.json").read_text())
+    assert sorted(logs) == ["0", "1", "2", "3"]
+    assert logs == json.loads((straight / "epochs.json").read_text())

@@ -110,6 +110,7 @@ def test_train_set_options_and_fid_every(tmp_path, capsys):
         (["--set", "nope=1"], "--set: create('dcgan') got unexpected argument(s) ['nope']"),
         (["--set", "ema_decay=2"], "--set: "),
         (["--fid-every", "-1"], "--fid-every must be >= 0"),
+        (["--backup-every", "-2"], "--backup-every must be >= 0 steps"),
         (["--fid-every", "1", "--fid-features", "no-such-net"], "--fid-every: "),
     ],
 )

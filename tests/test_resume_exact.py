@@ -159,3 +159,65 @@ def test_resume_with_a_seeded_pipeline_sees_the_same_batches(tmp_path, steps_per
     restarted.fit(shuffled if steps_per_epoch is None else shuffled.repeat(), epochs=3, **fit)
     a, b = state(straight), state(restarted)
     assert any(not np.array_equal(a[k], b[k]) for k in a)
+
+
+# ------------------------------------------------- mid-epoch backups (save_freq)
+class _Crash(Exception):
+    """Stands for a kill: what is on disk is what a killed process leaves."""
+
+
+class _CrashAt(keras.callbacks.Callback):
+    """Raises after the `step`-th step of the run (counted over every session:
+    the generator optimizer's iterations), after the backup callback ran."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations)) == self.step:
+            raise _Crash
+
+
+@pytest.mark.parametrize(
+    "data_kind, crashes",
+    [("arrays", (7,)), ("seeded", (4, 13)), ("seeded-steps", (5, 8, 11))],
+)
+def test_mid_epoch_backups_resume_bit_exact(tmp_path, data_kind, crashes):
+    """`BackupAndRestore(save_freq=2)`, crashed mid-epoch (between two backups,
+    so a step is trained again) once or several times and resumed each time
+    with a fresh model: the final weights, both optimizers, EMA, ADA's p and
+    noise state, and every logged epoch loss equal an uninterrupted run's
+    bit for bit (arrays fitted in order; a seeded kerasgan.data.load pipeline
+    of 5 batches an epoch; the same cut into 3-step epochs)."""
+    path = _npz(tmp_path)
+
+    def run(callbacks=()):
+        keras.utils.set_random_seed(0)
+        gan = make_gan("dcgan", base_filters=4, latent_dim=8, seed=0, ema_decay=0.9, **ADA)
+        gan.compile(jit_compile=False if keras.backend.backend() == "tensorflow" else JIT)
+        if data_kind == "arrays":
+            x = random_images(BATCH * 5, seed=1)
+            fit = {"x": x, "batch_size": BATCH, "shuffle": False}
+        else:
+            fit = {"x": kerasgan.data.load(path, batch_size=BATCH, seed=7)}
+            if data_kind == "seeded-steps":
+                fit["steps_per_epoch"] = 3
+        history = gan.fit(epochs=4, verbose=0, callbacks=list(callbacks), **fit)
+        return gan, history.history
+
+    straight, straight_logs = run()
+    backup = str(tmp_path / "backup")
+    for step in crashes:
+        with pytest.raises(_Crash):
+            run([kerasgan.callbacks.BackupAndRestore(backup, save_freq=2), _CrashAt(step)])
+    resumed, resumed_logs = run([kerasgan.callbacks.BackupAndRestore(backup, save_freq=2)])
+
+    assert_same(state(straight), state(resumed))
+    steps = 5 if data_kind != "seeded-steps" else 3
+    assert int(resumed.g_optimizer.iterations.numpy()) == 4 * steps
+    # the epochs the last session ran, the first of them resumed mid-way
+    ran = len(resumed_logs["d_loss"])
+    assert ran == 4 - (crashes[-1] - 1) // steps
+    for name, values in resumed_logs.items():
+        assert values == straight_logs[name][-ran:], name

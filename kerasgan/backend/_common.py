@@ -35,6 +35,12 @@ class StatefulTrainer:
     def predict_step(self: keras.Model, data: Any) -> Any:
         return self._predict_step(data)
 
+    def skipped_train_call(self: keras.Model, data: Any) -> dict[str, Tensor]:
+        """What a call of Keras' `train_function` returns for a step that was
+        already trained before a resume: nothing trains, the logs are the
+        epoch's running means (the batch was drawn by Keras' loop)."""
+        return {m.name: m.result() for m in self.metrics}
+
 
 # One device, or one global step (keras.distribution): no per-replica code.
 

@@ -153,6 +153,22 @@ class Trainer:
         )
         return logs, tuple(new)
 
+    def skipped_train_call(
+        self: keras.Model, state: Sequence[Sequence[Tensor]], data: Any
+    ) -> tuple[dict[str, Tensor], Sequence[Sequence[Tensor]]]:
+        """A call of `train_function` for steps already trained before a
+        resume: their batches are drawn (the step draws them on this backend)
+        and dropped, the state is returned unchanged; the logs are the epoch's
+        running means, read from the state's metric variables."""
+        for _ in range(int(getattr(self, "steps_per_execution", 1) or 1)):
+            next(data)
+        values, logs = list(state[3]), {}
+        for metric in self.metrics:
+            n = len(metric.variables)
+            logs[metric.name] = metric.stateless_result(values[:n])
+            values = values[n:]
+        return logs, state
+
     def predict_step(
         self: keras.Model, state: Sequence[Sequence[Tensor]], data: Any
     ) -> tuple[Any, list[Tensor]]:

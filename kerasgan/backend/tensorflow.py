@@ -129,6 +129,14 @@ class Trainer(StatefulTrainer):
         with tf.control_dependencies(arrived):
             return self._train_step(data)
 
+    def skipped_train_call(self: keras.Model, iterator: Any) -> dict[str, Any]:
+        """A call of `train_function` for steps already trained before a
+        resume: their batches are drawn (the step draws them on this backend)
+        and dropped, nothing trains; the logs are the epoch's running means."""
+        for _ in range(int(getattr(self, "steps_per_execution", 1) or 1)):
+            next(iterator)
+        return {m.name: m.result() for m in self.metrics}
+
 
 def _model_supports_jit(model: keras.Model) -> bool:
     """Keras' own test (every layer supports XLA, op determinism off)."""

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import keras
+from keras import ops
 
 from kerasgan.utils.files import disk_full_error, is_disk_full, write_atomically
 
@@ -44,14 +45,20 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     the previous checkpoint or the new one, never a mix: a committed pending
     file is moved into place, an uncommitted one deleted.
 
-    With `save_freq=N` (a backup every N steps) the record names the epoch in
-    progress and the steps of it done (Keras records epoch 0 for any backup
-    made mid-way through the first epoch after a resume). Resuming from such a
-    backup runs that epoch again in full, as Keras does, from the saved
-    weights; on a `kerasgan.data.load(..., seed=S)` dataset the batches follow
-    on from the last one trained (none is seen twice), so the run ends a
-    fraction of an epoch later than an uninterrupted one. Backups at epoch
-    ends (the default) resume exactly.
+    With `save_freq=N` it backs up every N steps of an epoch and at the
+    epoch's end; the record names the epoch in progress, the steps of it
+    done and the epoch's running loss means. Resuming continues that epoch
+    where it stopped (Keras' own callback runs it again in full): its steps
+    already trained draw their batches and train nothing
+    (`GANModel.steps_to_skip`), the loss means go on from the saved ones, and
+    the run ends exactly when an uninterrupted one would; a backup taken at
+    an epoch's last step reruns only that epoch's end (its callbacks: grids,
+    metrics, history). When the data's order is reproducible (a
+    `kerasgan.data.load(..., seed=S)` dataset, or arrays / datasets fitted
+    with `shuffle=False`) the resumed run is bit-identical to an
+    uninterrupted one: weights, optimizers, EMA, ADA's p, the noise and the
+    logged epoch losses. Backups at epoch ends only (the default) resume
+    exactly too.
 
     A write that fails (a full disk) raises an `OSError` naming the folder and
     the free space it needs; the previous checkpoint is kept.
@@ -69,6 +76,11 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self._pending_path = os.path.join(self.backup_dir, PENDING_WEIGHTS)
         self._epoch_now = 0
         self._steps_in_epoch = 0
+        # a resume from a mid-epoch backup: the steps of `_resumed_epoch`
+        # trained before it, and the loss trackers' state after them
+        self._resumed_epoch: int | None = None
+        self._resumed_steps = 0
+        self._resumed_metrics: dict[str, list[float]] = {}
 
     # ------------------------------------------------------------------ restore
     def _finish_commit(self, record: dict) -> None:
@@ -116,10 +128,17 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             ) from None
         self._epoch_now = int(record.get("epoch", 0))
         steps = record.get("steps_in_epoch", 0)
-        length = self._epoch_length()
-        if isinstance(steps, int) and length and steps >= length:  # after the epoch's last step
-            self._epoch_now += 1
-            self.model._initial_epoch = self._epoch_now
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            steps = 0
+        self._resumed_epoch, self._resumed_steps, self._resumed_metrics = None, 0, {}
+        if steps:  # mid-epoch (or after its last step): the epoch goes on from there
+            self._resumed_epoch, self._resumed_steps = self._epoch_now, steps
+            metrics = record.get("metrics")
+            self._resumed_metrics = metrics if isinstance(metrics, dict) else {}
+            # Keras' save_freq count: a backup was just made
+            self._last_batch_seen, self._batches_seen_since_last_saving = steps - 1, 0
+        if hasattr(self.model, "steps_to_skip"):
+            self.model.steps_to_skip = self._resumed_steps
         self.previous_time_s = 0.0
         try:
             self.previous_time_s = float(record.get("train_time_s", 0.0))
@@ -141,27 +160,43 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     # --------------------------------------------------------------------- save
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        # an epoch resumed from a mid-epoch backup runs in full again (Keras)
         self._epoch_now, self._steps_in_epoch = epoch, 0
+        if epoch == self._resumed_epoch:  # after Keras reset the epoch's metrics
+            self._restore_metrics()
+
+    def _restore_metrics(self) -> None:
+        """The loss trackers as they were at the backup (the epoch's running
+        means go on from there)."""
+        for metric in self.model.metrics:
+            values = self._resumed_metrics.get(metric.name)
+            if isinstance(values, list) and len(values) == len(metric.variables):
+                for variable, value in zip(metric.variables, values):
+                    variable.assign(ops.cast(value, variable.dtype))
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        self._steps_in_epoch += 1
+        self._steps_in_epoch = batch + 1
+        if self._epoch_now == self._resumed_epoch and batch < self._resumed_steps:
+            return  # a step trained before the resume, passed over: nothing to save
         super().on_train_batch_end(batch, logs)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch_now, self._steps_in_epoch = epoch + 1, 0
-        super().on_epoch_end(epoch, logs)
+        self._resumed_epoch = None
+        super().on_epoch_end(epoch, logs)  # saves with save_freq="epoch"
+        if self.save_freq != "epoch":  # every N steps of an epoch, and at its end
+            self._batches_seen_since_last_saving = 0
+            self._save_model()
 
-    def _epoch_length(self) -> int | None:
-        """Steps of a whole epoch, where Keras knows it: a backup after an
-        epoch's last step counts that epoch as done."""
-        return (self.params or {}).get("steps")
+    def _metric_state(self) -> dict[str, list[float]]:
+        """Each loss tracker's variables (a mean's total and count), exactly:
+        float32 values are floats JSON writes and reads back unchanged."""
+        return {
+            metric.name: [float(ops.convert_to_numpy(v)) for v in metric.variables]
+            for metric in self.model.metrics
+        }
 
     def _save_model(self) -> None:
         os.makedirs(self.backup_dir, exist_ok=True)
-        length = self._epoch_length()
-        if length and self._steps_in_epoch >= length:  # the epoch's last step: it is done
-            self._epoch_now, self._steps_in_epoch = self._epoch_now + 1, 0
         elapsed = self.previous_time_s + time.time() - (self._session_start or time.time())
         try:
             if os.path.lexists(self._pending_path):  # left by a save that was killed
@@ -173,6 +208,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 "steps_in_epoch": self._steps_in_epoch,
                 "batch": self._last_batch_seen,
                 "train_time_s": round(elapsed, 3),
+                "metrics": self._metric_state(),
                 "weights_sha256": _sha256(self._pending_path),
             }
             # the commit: from here on the new checkpoint is the backup
