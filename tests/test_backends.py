@@ -6,9 +6,10 @@ R1, DiffAugment and EMA cases), the same initial weights, real batch and
 injected draws (`kerasgan.draws.InjectedDraws`: noise, penalty and
 augmentation draws from NumPy, in call order) must give the same losses and
 the same weights after two train steps (SGD with momentum: the script says
-why not Adam) on all three backends; a `.keras` file
-written on each backend must load on the others with its weights and
-optimizer state and train on; the zoo presets must give the same images for
+why not Adam) on all three backends; `.keras` files
+written on each backend must load on all three with their weights and
+optimizer state and train on (each of five kinds of model state, from each
+backend in turn); the zoo presets must give the same images for
 the same `z`.
 """
 
@@ -122,15 +123,18 @@ def test_same_losses_and_weights_after_two_steps(runs, other):
 def test_files_from_every_backend_load_and_train_on(runs, target):
     with open(os.path.join(runs, target, "load.json")) as f:
         report = json.load(f)
-    assert len(report) == 3 * 5
-    for source in BACKENDS:
-        for case in ("dcgan_diffaugment_ema", "wgan_gp", "r1gan_lazy", "acgan", "cgan_projection"):
-            entry = report[f"{source}/{case}"]
-            assert entry["weights_max_diff"] == 0.0, (source, target, case)
-            d_iter, g_iter = entry["iterations"]
-            assert g_iter == 3, (source, target, case)  # 2 saved steps + 1 more
-            assert d_iter >= 2
-            assert entry["finite"] and entry["moved"] > 0, (source, target, case)
+    cases = ("dcgan_diffaugment_ema", "wgan_gp", "r1gan_lazy", "acgan", "cgan_projection")
+    # every case, each from another backend in turn: all three sources load here
+    pairs = [(BACKENDS[(BACKENDS.index(target) + i) % 3], case) for i, case in enumerate(cases)]
+    assert sorted(report) == sorted(f"{source}/{case}" for source, case in pairs)
+    assert {source for source, _ in pairs} == set(BACKENDS)
+    for source, case in pairs:
+        entry = report[f"{source}/{case}"]
+        assert entry["weights_max_diff"] == 0.0, (source, target, case)
+        d_iter, g_iter = entry["iterations"]
+        assert g_iter == 3, (source, target, case)  # 2 saved steps + 1 more
+        assert d_iter >= 2
+        assert entry["finite"] and entry["moved"] > 0, (source, target, case)
 
 
 @pytest.mark.parametrize("other", ["jax", "torch"])

@@ -145,37 +145,42 @@ def step(root) -> None:
 LOAD_CASES = ("dcgan_diffaugment_ema", "wgan_gp", "r1gan_lazy", "acgan", "cgan_projection")
 
 
+def load_pairs(target):
+    """(source backend, case) pairs `target` loads: every case, each from
+    another source in turn, so that every case loads on every backend and
+    every backend loads files from all three."""
+    start = BACKENDS.index(target)
+    return [(BACKENDS[(start + i) % len(BACKENDS)], case) for i, case in enumerate(LOAD_CASES)]
+
+
 def load(root) -> None:
     init_dir = os.path.join(root, "init")
     report = {}
-    for source in BACKENDS:
-        for case in LOAD_CASES:
-            path = os.path.join(root, source, f"{case}.keras")
-            if not os.path.exists(path):
-                continue
-            gan = kerasgan.load_model(path)
-            saved = np.load(os.path.join(root, source, f"{case}.npz"))
-            diff = max(
-                float(np.max(np.abs(w - saved[k]))) if w.size else 0.0
-                for k, w in weights_of(gan).items()
-            )
-            opt = [np.asarray(v) for v in gan.d_optimizer.variables + gan.g_optimizer.variables]
-            x, y = batch(init_dir, case)
-            logs = gan.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
-            finite = all(np.isfinite(v[-1]) for v in logs.values())
-            moved = max(
-                float(np.max(np.abs(a - b))) if a.size else 0.0
-                for a, b in zip(weights_of(gan).values(), (saved[k] for k in weights_of(gan)))
-            )
-            report[f"{source}/{case}"] = {
-                "weights_max_diff": diff,
-                "iterations": [
-                    int(opt[0]),
-                    int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)),
-                ],
-                "finite": bool(finite),
-                "moved": moved,
-            }
+    for source, case in load_pairs(BACKEND):
+        path = os.path.join(root, source, f"{case}.keras")
+        gan = kerasgan.load_model(path)
+        saved = np.load(os.path.join(root, source, f"{case}.npz"))
+        diff = max(
+            float(np.max(np.abs(w - saved[k]))) if w.size else 0.0
+            for k, w in weights_of(gan).items()
+        )
+        opt = [np.asarray(v) for v in gan.d_optimizer.variables + gan.g_optimizer.variables]
+        x, y = batch(init_dir, case)
+        logs = gan.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
+        finite = all(np.isfinite(v[-1]) for v in logs.values())
+        moved = max(
+            float(np.max(np.abs(a - b))) if a.size else 0.0
+            for a, b in zip(weights_of(gan).values(), (saved[k] for k in weights_of(gan)))
+        )
+        report[f"{source}/{case}"] = {
+            "weights_max_diff": diff,
+            "iterations": [
+                int(opt[0]),
+                int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)),
+            ],
+            "finite": bool(finite),
+            "moved": moved,
+        }
     os.makedirs(os.path.join(root, BACKEND), exist_ok=True)
     with open(os.path.join(root, BACKEND, "load.json"), "w") as f:
         json.dump(report, f, indent=1)
