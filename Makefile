@@ -23,25 +23,21 @@ demo: install data
 #    the real-training tests (tests/test_learning.py); its output goes to
 #    runs/test-streams.log, printed at the end.
 # Either failure fails the target.
-# XLA compiles at LLVM -O0 in tests (TensorFlow's XLA and jax.jit read XLA_FLAGS): a test
-# runs a compiled step a few times, so compiling it takes most of its time; what is
-# computed is the same.
-TEST_ENV = XLA_FLAGS="$${XLA_FLAGS:---xla_backend_optimization_level=0}"
 STREAM2_TF = tests/test_backends.py tests/test_backend_bench.py tests/test_cli_backends.py \
 	tests/test_learning.py
 SECOND_STREAM = for b in jax torch; do \
 	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
-	  $(TEST_ENV) KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m backends \
+	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m backends \
 	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
 	done; \
 	echo "== pytest $(STREAM2_TF) (TensorFlow)"; \
-	$(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 $(STREAM2_TF) \
+	$(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 $(STREAM2_TF) \
 	  --basetemp=runs/pytest-tf2
 
 test: install data
 	@mkdir -p runs
 	@($(SECOND_STREAM)) > runs/test-streams.log 2>&1 & second=$$!; \
-	$(TEST_ENV) $(BIN)/python -m pytest -ra --durations=25 $(addprefix --ignore=,$(STREAM2_TF)); first=$$?; \
+	$(BIN)/python -m pytest -ra --durations=25 $(addprefix --ignore=,$(STREAM2_TF)); first=$$?; \
 	wait $$second; rest=$$?; \
 	cat runs/test-streams.log; \
 	echo "TensorFlow suite: exit $$first; JAX, PyTorch, cross-backend and real training: exit $$rest"; \
