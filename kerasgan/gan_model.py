@@ -964,6 +964,7 @@ class GANModel(backend.Trainer, keras.Model):
         """
         self._assert_compiled()
         backend.check_distribution(self)
+        self.steps_to_skip = 0  # set again by a BackupAndRestore resuming mid-epoch
         x, y = validation.check_fit_data(self, x, y)
         if not validation.is_array(x):
             # A dataset brings its own shuffling; don't make Keras warn about it.

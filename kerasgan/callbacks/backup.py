@@ -131,14 +131,15 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             steps = 0
         self._resumed_epoch, self._resumed_steps, self._resumed_metrics = None, 0, {}
-        if steps:  # mid-epoch (or after its last step): the epoch goes on from there
+        # mid-epoch (or after its last step): a GANModel goes on from the next step
+        # (another model reruns the epoch, as with Keras' own callback)
+        if steps and hasattr(self.model, "steps_to_skip"):
             self._resumed_epoch, self._resumed_steps = self._epoch_now, steps
             metrics = record.get("metrics")
             self._resumed_metrics = metrics if isinstance(metrics, dict) else {}
             # Keras' save_freq count: a backup was just made
             self._last_batch_seen, self._batches_seen_since_last_saving = steps - 1, 0
-        if hasattr(self.model, "steps_to_skip"):
-            self.model.steps_to_skip = self._resumed_steps
+            self.model.steps_to_skip = steps
         self.previous_time_s = 0.0
         try:
             self.previous_time_s = float(record.get("train_time_s", 0.0))
