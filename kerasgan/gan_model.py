@@ -945,7 +945,7 @@ class GANModel(backend.Trainer, keras.Model):
 
         def train_function(*args: Any) -> Any:
             if self.steps_to_skip > 0:
-                self.steps_to_skip -= int(getattr(self, "steps_per_execution", 1) or 1)
+                self.steps_to_skip -= backend.steps_per_call(self)
                 return self.skipped_train_call(*args)
             return trained(*args)
 

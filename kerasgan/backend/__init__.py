@@ -61,6 +61,7 @@ fused_batch_norm_training = getattr(_impl, "fused_batch_norm_training", None)
 #: given whether the step is compiled (`{"conv_transpose", "conv", "bias", "norm"}`).
 auto_fast_layers = _impl.auto_fast_layers
 cpu_flags = _common.cpu_flags
+steps_per_call = _common.steps_per_call
 
 
 class OptimizerPair:

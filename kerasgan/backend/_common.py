@@ -22,6 +22,11 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+def steps_per_call(model: keras.Model) -> int:
+    """Steps one call of Keras' `train_function` runs (`steps_per_execution`)."""
+    return int(getattr(model, "steps_per_execution", 1) or 1)
+
+
 class StatefulTrainer:
     """Keras' stateful step signatures (TensorFlow, PyTorch), onto the model's
     neutral steps. A mixin of `GANModel` (a `keras.Model`)."""

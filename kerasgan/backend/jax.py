@@ -39,6 +39,7 @@ from kerasgan.backend._common import (  # noqa: F401 - the backend's interface
     num_replicas,
     replica_rows,
     step_logs,
+    steps_per_call,
 )
 
 
@@ -160,7 +161,7 @@ class Trainer:
         resume: their batches are drawn (the step draws them on this backend)
         and dropped, the state is returned unchanged; the logs are the epoch's
         running means, read from the state's metric variables."""
-        for _ in range(int(getattr(self, "steps_per_execution", 1) or 1)):
+        for _ in range(steps_per_call(self)):
             next(data)
         values, logs = list(state[3]), {}
         for metric in self.metrics:

@@ -15,7 +15,7 @@ import keras
 import tensorflow as tf
 
 from kerasgan._typing import Tensor
-from kerasgan.backend._common import StatefulTrainer, cpu_flags
+from kerasgan.backend._common import StatefulTrainer, cpu_flags, steps_per_call
 
 
 def num_replicas() -> int:
@@ -133,9 +133,9 @@ class Trainer(StatefulTrainer):
         """A call of `train_function` for steps already trained before a
         resume: their batches are drawn (the step draws them on this backend)
         and dropped, nothing trains; the logs are the epoch's running means."""
-        for _ in range(int(getattr(self, "steps_per_execution", 1) or 1)):
+        for _ in range(steps_per_call(self)):
             next(iterator)
-        return {m.name: m.result() for m in self.metrics}
+        return super().skipped_train_call(iterator)
 
 
 def _model_supports_jit(model: keras.Model) -> bool:
