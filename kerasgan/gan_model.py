@@ -993,8 +993,20 @@ class GANModel(backend.Trainer, keras.Model):
         is whole. Keras' `ModelCheckpoint` saves through this method too.
         """
         if zipped is False:  # Keras' unzipped folder format, as Keras writes it
+            saving.keep_keras_saving_from_leaking()
             return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
         saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath: StrPath, *args: Any, **kwargs: Any) -> None:
+        """`keras.Model.save_weights` (without the memory Keras' saving walk
+        leaks on every call: see `kerasgan.saving.keep_keras_saving_from_leaking`)."""
+        saving.keep_keras_saving_from_leaking()
+        return super().save_weights(filepath, *args, **kwargs)
+
+    def load_weights(self, filepath: StrPath, *args: Any, **kwargs: Any) -> None:
+        """`keras.Model.load_weights` (see `save_weights`)."""
+        saving.keep_keras_saving_from_leaking()
+        return super().load_weights(filepath, *args, **kwargs)
 
     def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
         x, y = validation.check_fit_data(self, x, y)

@@ -171,6 +171,42 @@ def _writable_folder(path: str) -> str:
     return folder
 
 
+#: Object types whose attribute skip-sets Keras' saving walk asks for.
+_SKIPSET_TYPES = ("Operation", "Layer", "Functional", "Sequential", "Metric", "Optimizer", "Loss")
+
+
+def keep_keras_saving_from_leaking() -> None:
+    """Work around a leak in Keras' saving (seen in Keras 3.15 on TensorFlow).
+
+    Keras' `saving_lib.get_attr_skipset` caches its result under
+    `saving_attr_skipset_<type>` but looks it up under
+    `saving_attr_skiplist_<type>`, so every save and load of a model builds
+    fresh reference objects, among them an `Optimizer` with its variables for
+    each optimizer walked; on TensorFlow that memory is never returned
+    (~65 KB per optimizer per save: a long run with frequent backups grows
+    by megabytes an hour). This stores each skip-set under the name Keras
+    reads, computed by Keras itself, so the walk is the same and nothing is
+    rebuilt. Called before kerasgan's saves and loads (Keras' global state is
+    per thread and `keras.backend.clear_session()` empties it); a no-op where
+    the private names are missing or already set.
+    """
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.saving import saving_lib
+    except ImportError:  # pragma: no cover - another Keras layout
+        return
+    get = getattr(saving_lib, "get_attr_skipset", None)
+    if get is None:  # pragma: no cover
+        return
+    for obj_type in _SKIPSET_TYPES:
+        key = f"saving_attr_skiplist_{obj_type}"
+        if global_state.get_global_attribute(key, None) is None:
+            try:
+                global_state.set_global_attribute(key, get(obj_type))
+            except Exception:  # pragma: no cover - leave Keras to itself
+                return
+
+
 def save_model(model: keras.Model, filepath: StrPath, overwrite: bool = True, **kwargs: Any) -> str:
     """`keras.Model.save` to a `.keras` file, atomically; returns the path.
 
@@ -195,6 +231,7 @@ def save_model(model: keras.Model, filepath: StrPath, overwrite: bool = True, **
     record = _variant_record(model)
 
     def write(tmp: str) -> None:
+        keep_keras_saving_from_leaking()
         keras.Model.save(model, tmp, overwrite=True, **kwargs)
         if record is not None:
             with zipfile.ZipFile(tmp, "a") as archive:
@@ -377,6 +414,7 @@ def load_model(filepath: StrPath, compile: bool = True, **kwargs: Any) -> keras.
         path = check_no_code(filepath)
     registry.load_plugins()
     try:
+        keep_keras_saving_from_leaking()
         return keras.saving.load_model(path, compile=compile, **kwargs)
     except MissingClassError as e:  # from the hook below
         variant = e.variant

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from kerasgan._typing import StrPath
+from kerasgan.saving import keep_keras_saving_from_leaking
 from kerasgan.utils.versions import library_versions
 from kerasgan.zoo.card import model_card, write_model_card
 
@@ -260,6 +261,7 @@ def load(name_or_path: StrPath, compile: bool = True, jit_compile: bool | str = 
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
         if model.ema_generator is not None and ema is None:
             raise ValueError(f"{METADATA_FILE} records no sha256 for {EMA_WEIGHTS_FILE}")
+        keep_keras_saving_from_leaking()
         model.generator.load_weights(generator)
         model.discriminator.load_weights(discriminator)
         if model.ema_generator is not None:
@@ -330,6 +332,7 @@ def save(
 
         with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
             json.dump(keras.saving.serialize_keras_object(model), f, indent=1)
+        keep_keras_saving_from_leaking()
         model.generator.save_weights(os.path.join(tmp, GENERATOR_WEIGHTS_FILE))
         model.discriminator.save_weights(os.path.join(tmp, DISCRIMINATOR_WEIGHTS_FILE))
         checked: tuple[str, ...] = CHECKED_FILES
