@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-quick install data bench lint docs clean
+.PHONY: demo test test-full test-quick install data bench lint docs clean
 
 demo: install data
 	$(BIN)/kerasgan train dcgan --dataset fashion_mnist --epochs 1 --seed 0 --out runs/demo
@@ -20,28 +20,40 @@ demo: install data
 #    EMA, saving, ...) on JAX, then on PyTorch, then on TensorFlow the tests that
 #    start other backends' processes themselves (tests/test_backends.py compares
 #    the three backends, the backend benchmark, the CLI on JAX and PyTorch) and
-#    the real-training tests (tests/test_learning.py); its output goes to
-#    runs/test-streams.log, printed at the end.
-# Either failure fails the target.
+#    the real-training and chaos tests (tests/test_learning.py, test_chaos.py);
+#    its output goes to runs/test-streams.log, printed at the end.
+# Either failure fails the target. Each test process keeps to one thread per
+# operation (TF_NUM_INTRAOP_THREADS, OMP_NUM_THREADS): the two streams keep
+# both cores busy, and threads that wait for a core only slow the other stream.
+# `make test` leaves out the tests marked `extended` (more cases of behaviours
+# the suite already checks more cheaply); `make test-full` runs them too.
+MARKS ?= not extended
+TEST_ENV = TF_NUM_INTRAOP_THREADS=1 OMP_NUM_THREADS=1
 STREAM2_TF = tests/test_backends.py tests/test_backend_bench.py tests/test_cli_backends.py \
-	tests/test_learning.py
+	tests/test_learning.py tests/test_chaos.py
 SECOND_STREAM = for b in jax torch; do \
 	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
-	  KERAS_BACKEND=$$b $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m backends \
+	  KERAS_BACKEND=$$b $(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 \
+	    -m "backends and ($(MARKS))" \
 	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
 	done; \
 	echo "== pytest $(STREAM2_TF) (TensorFlow)"; \
-	$(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 $(STREAM2_TF) \
-	  --basetemp=runs/pytest-tf2
+	$(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m "$(MARKS)" \
+	  $(STREAM2_TF) --basetemp=runs/pytest-tf2
 
 test: install data
 	@mkdir -p runs
 	@($(SECOND_STREAM)) > runs/test-streams.log 2>&1 & second=$$!; \
-	$(BIN)/python -m pytest -ra --durations=25 $(addprefix --ignore=,$(STREAM2_TF)); first=$$?; \
+	$(TEST_ENV) $(BIN)/python -m pytest -ra --durations=25 -m "$(MARKS)" \
+	  $(addprefix --ignore=,$(STREAM2_TF)); first=$$?; \
 	wait $$second; rest=$$?; \
 	cat runs/test-streams.log; \
 	echo "TensorFlow suite: exit $$first; JAX, PyTorch, cross-backend and real training: exit $$rest"; \
 	[ $$first -eq 0 ] && [ $$rest -eq 0 ]
+
+# `make test` with the `extended` tests too (before a release).
+test-full:
+	$(MAKE) test MARKS="extended or not extended"
 
 # Skips the tests that train for real on Fashion-MNIST (a few minutes).
 test-quick: install data

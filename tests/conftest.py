@@ -24,3 +24,16 @@ def pytest_configure(config):
     atexit.register(shutil.rmtree, cache, ignore_errors=True)
     jax.config.update("jax_compilation_cache_dir", cache)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.extended_on("jax", ...)`: the test is `extended` (left out
+    of `make test`, run by `make test-full`) on those backends only; on the
+    others it runs in `make test` as usual."""
+    import pytest
+
+    backend = os.environ["KERAS_BACKEND"]
+    for item in items:
+        for mark in item.iter_markers("extended_on"):
+            if backend in mark.args:
+                item.add_marker(pytest.mark.extended)

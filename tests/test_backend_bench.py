@@ -51,6 +51,7 @@ def _positive(value):
     return isinstance(value, float) and math.isfinite(value) and value > 0
 
 
+@pytest.mark.extended  # a benchmark's run end to end on three backends (the verdicts below stay)
 def test_every_backend_gets_its_row(tmp_path, capsys, monkeypatch):
     # the JAX worker inherits them: the second minimal model's step is the
     # first's program, so it loads the compiled step instead of compiling it

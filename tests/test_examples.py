@@ -36,7 +36,15 @@ def test_one_example_per_variant():
     assert sorted(VARIANT_OF.values()) == sorted(kerasgan.list_variants())
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+#: The heaviest example (its networks compile for a minute); in `make test` its
+#: variant trains through tests/test_variants.py and tests/test_stylegan2.py.
+EXTENDED_EXAMPLES = ("train_stylegan2.py",)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [pytest.param(s, marks=pytest.mark.extended) if s in EXTENDED_EXAMPLES else s for s in SCRIPTS],
+)
 def test_example_runs_on_real_data(script, tmp_path, monkeypatch):
     argv = [script, "--epochs", "1", "--steps-per-epoch", "2", "--out", str(tmp_path)]
     monkeypatch.setattr(sys, "argv", argv)

@@ -130,6 +130,7 @@ def test_cgan_samples_follow_requested_labels(judge):
     assert accuracy > 0.5  # chance is 0.1
 
 
+@pytest.mark.extended  # labels followed: test_cgan_samples_follow_requested_labels
 def test_acgan_samples_follow_requested_labels(judge):
     """AC-GAN's auxiliary classifier steers the generator to the requested class,
     judged by a classifier of real data."""
@@ -142,6 +143,7 @@ def test_acgan_samples_follow_requested_labels(judge):
     assert accuracy > 0.4  # chance is 0.1
 
 
+@pytest.mark.extended  # labels followed: test_cgan_samples_follow_requested_labels
 def test_projection_cgan_samples_follow_requested_labels(judge):
     """The projection cGAN: the class enters the generator only through the
     per-class scales and offsets of its conditional batch norms, and the

@@ -59,6 +59,7 @@ def count_computations(monkeypatch):
     return calls
 
 
+@pytest.mark.extended_on("jax")  # ~90 s of jax.jit compiles; PyTorch and TensorFlow run it
 def test_fid_in_history_checkpoint_and_early_stopping(tmp_path, real_images, count_computations):
     gan = tiny_gan()
     net = ClassifierFeatures(tiny_classifier())

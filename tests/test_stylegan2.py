@@ -155,6 +155,7 @@ def test_style_mixing_takes_the_second_w_from_the_cutoff_on():
     )
 
 
+@pytest.mark.extended_on("jax")  # ~60 s of jax.jit compiles; PyTorch and TensorFlow run it
 def test_truncation_psi_zero_gives_the_average_image():
     gan = tiny()
     g = gan.generator

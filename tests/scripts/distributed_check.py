@@ -36,9 +36,10 @@ def weights_of(gan):
     return [v.numpy() for v in gan.generator.weights + gan.discriminator.weights]
 
 
-def check_variants(strategy, tmp):
-    """Every registered variant: fit under the strategy, losses finite, weights
-    moved, replicas drew different noise, a .keras round trip."""
+def check_variants(strategy, tmp, variants=None):
+    """Each of `variants` (default: every registered variant): fit under the
+    strategy, losses finite, weights moved, replicas drew different noise, a
+    .keras round trip."""
     import keras
 
     import kerasgan
@@ -46,7 +47,7 @@ def check_variants(strategy, tmp):
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (64, 16, 16, 1)).astype("float32")
     labels = rng.integers(0, 10, 64).astype("int32")
-    for variant in kerasgan.list_variants():
+    for variant in variants or kerasgan.list_variants():
         cls = kerasgan.get(variant)
         kw = {"num_classes": 10} if cls.conditional else {}
         if variant == "stylegan2":
@@ -178,10 +179,11 @@ def main():
     parser.add_argument("check", choices=("variants", "equivalence"))
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--tmp", default=".")
+    parser.add_argument("--variants", default="", help="comma-separated (default: all)")
     args = parser.parse_args()
     strategy = configure(args.replicas)
     if args.check == "variants":
-        check_variants(strategy, args.tmp)
+        check_variants(strategy, args.tmp, [v for v in args.variants.split(",") if v])
     else:
         check_equivalence(strategy)
 
