@@ -33,18 +33,18 @@ STREAM2_TF = tests/test_backends.py tests/test_backend_bench.py tests/test_cli_b
 	tests/test_learning.py tests/test_chaos.py
 SECOND_STREAM = for b in jax torch; do \
 	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
-	  KERAS_BACKEND=$$b $(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 \
+	  KERAS_BACKEND=$$b $(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=20 \
 	    -m "backends and ($(MARKS))" \
 	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
 	done; \
 	echo "== pytest $(STREAM2_TF) (TensorFlow)"; \
-	$(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=15 -m "$(MARKS)" \
+	$(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=20 -m "$(MARKS)" \
 	  $(STREAM2_TF) --basetemp=runs/pytest-tf2
 
 test: install data
 	@mkdir -p runs
 	@($(SECOND_STREAM)) > runs/test-streams.log 2>&1 & second=$$!; \
-	$(TEST_ENV) $(BIN)/python -m pytest -ra --durations=25 -m "$(MARKS)" \
+	$(TEST_ENV) $(BIN)/python -m pytest -ra --durations=40 -m "$(MARKS)" \
 	  $(addprefix --ignore=,$(STREAM2_TF)); first=$$?; \
 	wait $$second; rest=$$?; \
 	cat runs/test-streams.log; \
