@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from support import make_gan, random_images, random_labels
+from support import QUICK_STEP, make_gan, random_images, random_labels
 
 import kerasgan
 
@@ -15,14 +15,14 @@ pytestmark = pytest.mark.backends
 @pytest.fixture(scope="module")
 def dcgan():
     gan = make_gan("dcgan", base_filters=8)
-    gan.compile(jit_compile=False)
+    gan.compile(jit_compile=QUICK_STEP)
     return gan
 
 
 @pytest.fixture(scope="module")
 def cgan():
     gan = make_gan("cgan", base_filters=8)
-    gan.compile(jit_compile=False)
+    gan.compile(jit_compile=QUICK_STEP)
     return gan
 
 

@@ -10,7 +10,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from support import make_gan
+from support import QUICK_STEP, make_gan
 
 import kerasgan
 from kerasgan import cli, data
@@ -38,7 +38,7 @@ def tiny_classifier():
 
 def tiny_gan():
     gan = make_gan("dcgan", base_filters=4, latent_dim=16, seed=0)
-    gan.compile(jit_compile=False)
+    gan.compile(jit_compile=QUICK_STEP)
     return gan
 
 
@@ -59,7 +59,6 @@ def count_computations(monkeypatch):
     return calls
 
 
-@pytest.mark.extended_on("jax")  # ~90 s of jax.jit compiles; PyTorch and TensorFlow run it
 def test_fid_in_history_checkpoint_and_early_stopping(tmp_path, real_images, count_computations):
     gan = tiny_gan()
     net = ClassifierFeatures(tiny_classifier())
