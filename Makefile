@@ -24,8 +24,7 @@ demo: install data
 #    its output goes to runs/test-streams.log, printed at the end.
 # Either failure fails the target. PyTorch and NumPy keep to one thread per
 # operation (OMP_NUM_THREADS): the two streams keep both cores busy, and
-# threads that wait for a core only slow the other stream (PyTorch's suite
-# took 2.5 min instead of 5.3).
+# threads that wait for a core only slow the other stream.
 # `make test` leaves out the tests marked `extended` (more cases of behaviours
 # the suite already checks more cheaply); `make test-full` runs them too.
 MARKS ?= not extended

@@ -182,13 +182,13 @@ def keep_keras_saving_from_leaking() -> None:
     `saving_attr_skipset_<type>` but looks it up under
     `saving_attr_skiplist_<type>`, so every save and load of a model builds
     fresh reference objects, among them an `Optimizer` with its variables for
-    each optimizer walked; on TensorFlow that memory is never returned
-    (~65 KB per optimizer per save: a long run with frequent backups grows
-    by megabytes an hour). This stores each skip-set under the name Keras
-    reads, computed by Keras itself, so the walk is the same and nothing is
-    rebuilt. Called before kerasgan's saves and loads (Keras' global state is
-    per thread and `keras.backend.clear_session()` empties it); a no-op where
-    the private names are missing or already set.
+    each optimizer walked; on TensorFlow that memory is never returned, so a
+    long run with frequent backups keeps growing (docs/reliability.md). This
+    stores each skip-set under the name Keras reads, computed by Keras
+    itself, so the walk is the same and nothing is rebuilt. Called before
+    kerasgan's saves and loads (Keras' global state is per thread and
+    `keras.backend.clear_session()` empties it); a no-op where the private
+    names are missing or already set.
     """
     try:
         from keras.src.backend.common import global_state
