@@ -636,6 +636,25 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
             print(f"  score {key} = {value}")
         print(f"  path         {meta['path']}")
         return 0
+    if args.zoo_command == "check":
+        _check_model_spec(args.name, presets_only=True)
+        try:
+            check = kerasgan.zoo.check_scores(
+                args.name,
+                key=args.key,
+                seed=args.seed,
+                sigmas=args.sigmas,
+                cache_dir=args.cache_dir,
+            )
+        except kerasgan.zoo.ZooError as e:
+            raise UserError(str(e)) from None
+        verdict = "OK" if check["ok"] else "DIFFERS FROM THE CARD"
+        print(
+            f"{args.name}: FID {check['fid']:.2f} ({check['n']} vs {check['n']} images, seed "
+            f"{check['seed']}, features {check['key']}); the card's draws: {check['mean']:.2f} "
+            f"± {check['std']:.2f}, tolerance ± {check['tolerance']:.2f}: {verdict}"
+        )
+        return 0 if check["ok"] else 1
     # export
     model, _ = _load_model(args.model)
     training = {}
@@ -699,6 +718,10 @@ def _crop_arg(text: str) -> tuple[int, int]:
     return (sizes[0], sizes[-1])
 
 
+#: Images per draw of the FID spread that `eval --record` stores for `zoo check`.
+SPREAD_N = 2000
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from kerasgan import metrics
     from kerasgan.metrics.evaluate import parse_metrics
@@ -755,6 +778,23 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         result["reference"] = _real_floor(dataset, args, feature_net, real, common)
         print(f"Real vs real ({result['reference']['description']}):")
         print("\n".join(_format_scores(result["reference"])))
+        if "fid" in names and min(args.n, real.count) >= 20:
+            # the cheap re-check of this FID that `kerasgan zoo check` runs
+            n_draw = min(SPREAD_N, args.n, real.count)
+            spread = metrics.fid_spread(
+                model,
+                feature_net,
+                real,
+                n=n_draw,
+                batch_size=args.batch_size,
+                ema=args.ema,
+                crop=args.crop,
+            )
+            result["spread"] = spread
+            print(
+                f"FID of {n_draw} vs {n_draw} over {len(spread['seeds'])} draws: "
+                f"{spread['mean']:.2f} ± {spread['std']:.2f}"
+            )
     result["command"] = "kerasgan " + " ".join(args.argv)
     if args.json:
         record = {"model": str(args.model), "dataset": str(dataset), **result}
@@ -897,11 +937,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--npz", default=None, help="also write the images as a .npz")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("zoo", help="prebuilt models: list, show, export")
+    p = sub.add_parser("zoo", help="prebuilt models: list, show, check, export")
     zoo = p.add_subparsers(dest="zoo_command", required=True)
     zoo.add_parser("list", help="the available presets")
     q = zoo.add_parser("show", help="a preset's metadata")
     q.add_argument("name")
+    q = zoo.add_parser(
+        "check", help="re-measure a preset's FID on a smaller sample against its card"
+    )
+    q.add_argument("name", help="a preset name or folder")
+    q.add_argument(
+        "--key", default=None, help="the scores' feature network (default: the only one)"
+    )
+    q.add_argument("--seed", type=int, default=100, help="generation seed of the new draw")
+    q.add_argument("--sigmas", type=float, default=4.0, help="tolerance in standard deviations")
+    q.add_argument("--cache-dir", default=None, help="cache the real statistics here")
     q = zoo.add_parser("export", help="turn a trained .keras model into a preset")
     q.add_argument("model", help="a .keras file")
     q.add_argument("name", help="preset name, e.g. dcgan-fashion-mnist")

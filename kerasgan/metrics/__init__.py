@@ -9,7 +9,8 @@ End to end, with a feature network (`features`) and generated images (`evaluate`
 
 - `InceptionV3Features`, `ClassifierFeatures`, `build_domain_classifier`,
   `get_feature_network`: images in [-1, 1] -> features / class probabilities.
-- `real_statistics`, `evaluate`: FID, KID, precision/recall and IS of a GAN.
+- `real_statistics`, `evaluate`: FID, KID, precision/recall and IS of a GAN;
+  `fid_spread`: a smaller-sample FID over several draws (a cheap re-check).
 
 >>> from kerasgan.metrics import FeatureStatistics
 >>> real = FeatureStatistics.from_features(real_feats)
@@ -17,7 +18,13 @@ End to end, with a feature network (`features`) and generated images (`evaluate`
 >>> fid = real.frechet_distance(fake)
 """
 
-from kerasgan.metrics.evaluate import RealStatistics, center_crop, evaluate, real_statistics
+from kerasgan.metrics.evaluate import (
+    RealStatistics,
+    center_crop,
+    evaluate,
+    fid_spread,
+    real_statistics,
+)
 from kerasgan.metrics.features import (
     ClassifierFeatures,
     FeatureNetwork,
@@ -39,6 +46,7 @@ __all__ = [
     "RealStatistics",
     "build_domain_classifier",
     "evaluate",
+    "fid_spread",
     "frechet_distance",
     "get_feature_network",
     "inception_score",

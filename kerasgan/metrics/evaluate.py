@@ -30,7 +30,14 @@ from kerasgan.metrics.statistics import FeatureStatistics
 if TYPE_CHECKING:
     from kerasgan.metrics.features import FeatureNetwork
 
-__all__ = ["METRICS", "RealStatistics", "evaluate", "parse_metrics", "real_statistics"]
+__all__ = [
+    "METRICS",
+    "RealStatistics",
+    "evaluate",
+    "fid_spread",
+    "parse_metrics",
+    "real_statistics",
+]
 
 #: Metric names `evaluate` knows, and the result keys each adds.
 METRICS = {
@@ -382,3 +389,86 @@ def evaluate(
         "wall_time_s": round(time.time() - start_time, 2),
     }
     return result
+
+
+def fid_spread(
+    gan: Any,
+    feature_net: FeatureNetwork,
+    real: Any,
+    n: int = 2000,
+    seeds: Iterable[int] = range(1, 9),
+    *,
+    split: str = "test",
+    batch_size: int = 256,
+    ema: bool = False,
+    crop: int | Sequence[int] | None = None,
+    cache_dir: StrPath | None = None,
+) -> dict[str, Any]:
+    """The FID of a smaller sample, drawn several times: what one draw of `n`
+    generated images scores against the first `n` real images, and how much it
+    varies from draw to draw.
+
+    A full-size FID (10 000 vs 10 000) is slow to recompute; this is the cheap
+    check that goes with it. A model card stores the spread next to the full
+    score, and `kerasgan.zoo.check_scores` later draws `n` new images with
+    another seed and checks that their FID lies within a few standard
+    deviations of `mean`, so a card cannot drift from its weights unnoticed.
+    FID depends on the sample sizes, so a smaller-sample FID is compared with
+    draws of the same size, never with the full score.
+
+    Args:
+        gan, feature_net, batch_size, ema, crop: as for `evaluate`.
+        real: real data for `real_statistics` (a dataset name or path, images,
+            or `RealStatistics` of at least `n` images, of which the first `n`
+            are used).
+        n: generated (and real) images per draw.
+        seeds: one generation seed per draw (at least 2).
+        split, cache_dir: for `real_statistics` when `real` is data.
+
+    Returns:
+        `{"fids", "mean", "std"}` (the standard deviation over draws, ddof=1)
+        and the protocol: `n`, `seeds`, `split`, `batch_size`, `ema`, `crop`,
+        `feature_network`.
+    """
+    seeds = [int(s) for s in seeds]
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"fid_spread needs at least 2 different seeds; got {seeds}.")
+    n = int(n)
+    if isinstance(real, RealStatistics):
+        if real.count < n:
+            raise ValueError(f"real statistics hold {real.count} images; the draws need {n}.")
+        if real.count > n:
+            features = real.features[:n]
+            real = dataclasses.replace(
+                real, statistics=FeatureStatistics.from_features(features), features=features, n=n
+            )
+    else:
+        real = real_statistics(
+            feature_net, real, n, cache_dir=cache_dir, batch_size=batch_size, split=split
+        )
+    fids = [
+        evaluate(
+            gan,
+            feature_net,
+            real,
+            metrics="fid",
+            n=n,
+            seed=s,
+            batch_size=batch_size,
+            ema=ema,
+            crop=crop,
+        )["fid"]
+        for s in seeds
+    ]
+    return {
+        "fids": [float(f) for f in fids],
+        "mean": float(np.mean(fids)),
+        "std": float(np.std(fids, ddof=1)),
+        "n": n,
+        "seeds": seeds,
+        "split": real.split,
+        "batch_size": int(batch_size),
+        "ema": bool(ema),
+        "crop": list(check_crop(crop) or ()) or None,
+        "feature_network": feature_net.name,
+    }

@@ -58,7 +58,16 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 #: What `load` and `info` accept as a preset name (a folder name in a zoo folder).
 _LOOKUP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-__all__ = ["ZooError", "info", "list", "load", "record_scores", "save", "zoo_dirs"]
+__all__ = [
+    "ZooError",
+    "check_scores",
+    "info",
+    "list",
+    "load",
+    "record_scores",
+    "save",
+    "zoo_dirs",
+]
 
 _builtin_list = list
 
@@ -415,3 +424,98 @@ def record_scores(name_or_path: StrPath, key: str, result: dict[str, Any]) -> di
         raise ZooError(f"Cannot update preset {folder}: {e.strerror}.") from None
     metadata["path"] = folder
     return metadata
+
+
+def check_scores(
+    name_or_path: StrPath,
+    key: str | None = None,
+    seed: int = 100,
+    sigmas: float = 4.0,
+    cache_dir: StrPath | None = None,
+) -> dict[str, Any]:
+    """Re-measures a preset's FID on a smaller sample and compares it with its card.
+
+    The card's scores (`kerasgan eval NAME --record`) keep, next to the full
+    FID, the FID of `n` generated vs the first `n` real images over several
+    draws (`kerasgan.metrics.fid_spread`): their mean and standard deviation.
+    This draws `n` new images with `seed` (not one of the card's seeds) and
+    checks that their FID lies within `sigmas` standard deviations of that
+    mean. Weights that changed without their card being measured again fail.
+
+    Args:
+        name_or_path: a preset name or folder.
+        key: the scores' key, i.e. the feature network (default: the only
+            key with a spread, e.g. "fashion-mnist-classifier").
+        seed: generation seed of the new draw.
+        sigmas: the tolerance in standard deviations of the card's draws.
+        cache_dir: where to cache the real images' features.
+
+    Returns:
+        `{"ok", "fid", "mean", "std", "tolerance", "n", "seed", "key"}`.
+
+    Raises:
+        ZooError: the preset has no recorded spread, or its feature network
+            is not the one the card was measured with.
+    """
+    from kerasgan import metrics
+
+    metadata = info(name_or_path)
+    scores = metadata.get("scores") or {}
+    keys = [k for k, v in scores.items() if isinstance(v, dict) and "spread" in v]
+    if key is None:
+        if not keys:
+            raise ZooError(
+                f"Preset {metadata['name']} has no recorded FID spread: record one with "
+                "`kerasgan eval NAME --features F --split test --record`."
+            )
+        if len(keys) > 1:
+            raise ZooError(
+                f"Preset {metadata['name']} has FID spreads for {', '.join(keys)}: pass "
+                "key= (kerasgan zoo check --key) to pick one."
+            )
+        key = keys[0]
+    elif key not in keys:
+        raise ZooError(
+            f"Preset {metadata['name']} has no FID spread under {key!r} (has: "
+            f"{', '.join(keys) or 'none'}); record one with `kerasgan eval NAME --features "
+            f"{key} --record`."
+        )
+    spread = scores[key]["spread"]
+    if seed in spread["seeds"]:
+        raise ZooError(f"seed {seed} is one of the card's draws {spread['seeds']}: pick another.")
+    feature_net = metrics.get_feature_network(key)
+    if feature_net.name != spread["feature_network"]:
+        raise ZooError(
+            f"The card of {metadata['name']} was measured with {spread['feature_network']}; "
+            f"{key!r} is now {feature_net.name} (its weights changed): measure the card again."
+        )
+    model = load(metadata["path"], compile=False)
+    fid = metrics.evaluate(
+        model,
+        feature_net,
+        metrics.real_statistics(
+            feature_net,
+            metadata["dataset"],
+            spread["n"],
+            cache_dir=cache_dir,
+            batch_size=spread["batch_size"],
+            split=spread["split"],
+        ),
+        metrics="fid",
+        n=spread["n"],
+        seed=seed,
+        batch_size=spread["batch_size"],
+        ema=spread["ema"],
+        crop=spread["crop"],
+    )["fid"]
+    tolerance = sigmas * spread["std"]
+    return {
+        "ok": bool(abs(fid - spread["mean"]) <= tolerance),
+        "fid": float(fid),
+        "mean": spread["mean"],
+        "std": spread["std"],
+        "tolerance": tolerance,
+        "n": spread["n"],
+        "seed": seed,
+        "key": key,
+    }

@@ -55,8 +55,13 @@ def _scores_section(scores: dict) -> list:
             "",
             f"Protocol: {protocol['n_fake']} generated images (seed {protocol.get('seed')}, "
             f"batch {protocol.get('batch_size')}, {'EMA' if protocol.get('ema') else 'raw'} "
-            f"generator{labels})"
-            f" vs {protocol['n_real']} real images of `{protocol.get('real_source')}` "
+            f"generator{labels}"
+            + (
+                f", central {protocol['crop'][0]}x{protocol['crop'][1]} of each image"
+                if protocol.get("crop")
+                else ""
+            )
+            + f") vs {protocol['n_real']} real images of `{protocol.get('real_source')}` "
             f"(split `{protocol.get('real_split')}`); features: `{protocol['feature_network']}` "
             f"({protocol['feature_dim']}-d, input {'x'.join(map(str, protocol['input_shape']))})"
             + (
@@ -75,6 +80,17 @@ def _scores_section(scores: dict) -> list:
                 + ".",
                 "",
             ]
+        spread = result.get("spread")
+        if spread:
+            parts += [
+                f"Re-check (`kerasgan zoo check NAME`): the FID of {spread['n']} generated vs "
+                f"the first {spread['n']} real images is {spread['mean']:.2f} ± "
+                f"{spread['std']:.2f} over {len(spread['seeds'])} draws (seeds "
+                f"{spread['seeds'][0]}-{spread['seeds'][-1]}); other sample sizes and another "
+                "real set give other values, so compare it with a re-check, not with the FID "
+                "above.",
+                "",
+            ]
         if result.get("command"):
             parts += [f"Measured with `{result['command']}`.", ""]
     return parts
@@ -89,6 +105,8 @@ def model_card(metadata: dict) -> str:
     conditional = bool(metadata.get("num_classes"))
     example_label = 7 if conditional and metadata["num_classes"] > 7 else 0
     label_arg = f", labels={example_label}" if conditional else ""
+    ema = bool(metadata["sample_grid"].get("ema"))
+    ema_arg = ", ema=True" if ema else ""
     cli_label = f" --labels {example_label}" if conditional else ""
 
     parts = [
@@ -98,7 +116,7 @@ def model_card(metadata: dict) -> str:
         "",
         "![samples](samples.png)",
         "",
-        f"Sample grid: `generate(..., seed={metadata['sample_grid']['seed']})`"
+        f"Sample grid: `generate(..., seed={metadata['sample_grid']['seed']}{ema_arg})`"
         + (", one row per class." if conditional else "."),
         "",
         "## Use",
@@ -106,8 +124,18 @@ def model_card(metadata: dict) -> str:
         "```python",
         "import kerasgan",
         f'gan = kerasgan.zoo.load("{name}")            # verifies sha256, offline',
-        f"images = gan.generate(16{label_arg}, seed=0)   # numpy, [-1, 1]",
+        f"images = gan.generate(16{label_arg}, seed=0{ema_arg})   # numpy, [-1, 1]",
         "```",
+        *(
+            [
+                "",
+                "`ema=True` draws from the moving average of the generator's weights (the "
+                "better images, and the scores below); without it, from the last trained "
+                "weights. `kerasgan sample` uses the moving average.",
+            ]
+            if ema
+            else []
+        ),
         "",
         "```bash",
         f"kerasgan sample {name} -n 16{cli_label} -o samples.png",
