@@ -160,6 +160,20 @@ def test_shipped_presets_carry_domain_scores_with_their_protocol(name):
     assert f"| FID | {scores['fid']:.4g} | {floor['fid']:.4g} |" in card
 
 
+@pytest.mark.parametrize("doc", ["README.md", os.path.join("docs", "zoo.md")])
+def test_preset_tables_show_the_scores_of_the_cards(doc):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rows = [line for line in open(os.path.join(root, doc)).read().splitlines() if line[:2] == "| "]
+    for name in SHIPPED:
+        scores = zoo.info(name)["scores"]["fashion-mnist-classifier"]
+        row = [r for r in rows if f"`{name}`" in r.split("|")[1]]
+        assert len(row) == 1, f"{doc} has {len(row)} table rows for {name}"
+        cells = [c.strip() for c in row[0].strip().strip("|").split("|")]
+        expected = [f"{scores[k]:.{d}f}" for k, d in (("fid", 1), ("kid", 1))]
+        expected += [f"{scores[k]:.2f}" for k in ("precision", "recall")]
+        assert cells[-4:] == expected, f"{doc}: the {name} row says {cells[-4:]}; its card {expected}"
+
+
 def test_shipped_domain_classifier_is_verified_and_documented():
     from kerasgan.metrics import ClassifierFeatures, get_feature_network
 
