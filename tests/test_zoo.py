@@ -171,7 +171,7 @@ def test_preset_tables_show_the_scores_of_the_cards(doc):
         cells = [c.strip() for c in row[0].strip().strip("|").split("|")]
         expected = [f"{scores[k]:.{d}f}" for k, d in (("fid", 1), ("kid", 1))]
         expected += [f"{scores[k]:.2f}" for k in ("precision", "recall")]
-        assert cells[-4:] == expected, f"{doc}: the {name} row says {cells[-4:]}; its card {expected}"
+        assert cells[-4:] == expected, f"{doc}: {name} row {cells[-4:]}, its card {expected}"
 
 
 def test_shipped_domain_classifier_is_verified_and_documented():
