@@ -718,13 +718,9 @@ def _crop_arg(text: str) -> tuple[int, int]:
     return (sizes[0], sizes[-1])
 
 
-#: Images per draw of the FID spread that `eval --record` stores for `zoo check`.
-SPREAD_N = 2000
-
-
 def _cmd_eval(args: argparse.Namespace) -> int:
     from kerasgan import metrics
-    from kerasgan.metrics.evaluate import parse_metrics
+    from kerasgan.metrics.evaluate import SPREAD_N, parse_metrics
 
     try:
         names = parse_metrics(args.metrics)
@@ -780,7 +776,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print("\n".join(_format_scores(result["reference"])))
         if "fid" in names and min(args.n, real.count) >= 20:
             # the cheap re-check of this FID that `kerasgan zoo check` runs
-            n_draw = min(SPREAD_N, args.n, real.count)
+            n_draw = min(SPREAD_N, args.n, real.count)  # the draws' default size
             spread = metrics.fid_spread(
                 model,
                 feature_net,

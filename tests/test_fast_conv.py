@@ -436,8 +436,7 @@ def test_bias_form_mixed_bfloat16_sums_in_float32():
     bounds = {"output": 2e-2, "dx": 2e-2, "dkernel": 1e-1, "dbias": 2e-2}
     for name, a, b in zip(["output", "dx", "dkernel", "dbias"], ours, ref):
         error = _rel(tf.cast(a, "float32"), b)
-        print(name, error)
-        assert error < bounds[name], name
+        assert error < bounds[name], (name, error)
 
 
 def test_bias_form_skips_layers_without_bias_or_channels_first():

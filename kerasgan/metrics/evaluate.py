@@ -391,11 +391,15 @@ def evaluate(
     return result
 
 
+#: Images per draw of `fid_spread` (what `kerasgan eval --record` stores for `zoo check`).
+SPREAD_N = 2000
+
+
 def fid_spread(
     gan: Any,
     feature_net: FeatureNetwork,
     real: Any,
-    n: int = 2000,
+    n: int = SPREAD_N,
     seeds: Iterable[int] = range(1, 9),
     *,
     split: str = "test",
