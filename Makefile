@@ -14,42 +14,21 @@ demo: install data
 	$(BIN)/kerasgan train dcgan --dataset fashion_mnist --epochs 1 --seed 0 --out runs/demo
 	@echo "Sample grid: runs/demo/samples.png"
 
-# Two streams side by side (each keeps about one of CI's two cores busy):
-# 1. the TensorFlow suite but the files of stream 2;
-# 2. the backend-neutral tests (marked `backends`: variants, losses, penalties,
-#    EMA, saving, ...) on JAX, then on PyTorch, then on TensorFlow the tests that
-#    start other backends' processes themselves (tests/test_backends.py compares
-#    the three backends, the backend benchmark, the CLI on JAX and PyTorch) and
-#    the real-training and chaos tests (tests/test_learning.py, test_chaos.py);
-#    its output goes to runs/test-streams.log, printed at the end.
-# Either failure fails the target. PyTorch and NumPy keep to one thread per
-# operation (OMP_NUM_THREADS): the two streams keep both cores busy, and
-# threads that wait for a core only slow the other stream.
+# The suite runs in parts (tests/run_suite.py): each part is a pytest process
+# of its own on one backend -- the whole suite on TensorFlow, its
+# backend-neutral tests (marked `backends`) again on JAX and on PyTorch -- run
+# longest first, one per core (CI: two at a time). A part's memory goes back to
+# the system when it ends. Logs: runs/tests/<part>.log. PyTorch and NumPy keep
+# to one thread per operation (OMP_NUM_THREADS=1): the parts keep the cores
+# busy, and threads that wait for a core only slow the other parts.
 # `make test` leaves out the tests marked `extended` (more cases of behaviours
 # the suite already checks more cheaply); `make test-full` runs them too.
+# Extra pytest arguments: make test ARGS="-x -k wgan".
 MARKS ?= not extended
-TEST_ENV = OMP_NUM_THREADS=1
-STREAM2_TF = tests/test_backends.py tests/test_backend_bench.py tests/test_cli_backends.py \
-	tests/test_learning.py tests/test_chaos.py
-SECOND_STREAM = for b in jax torch; do \
-	  echo "== KERAS_BACKEND=$$b pytest -m backends"; \
-	  KERAS_BACKEND=$$b $(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=20 \
-	    -m "backends and ($(MARKS))" \
-	    --ignore=tests/test_backends.py --basetemp=runs/pytest-$$b || exit 1; \
-	done; \
-	echo "== pytest $(STREAM2_TF) (TensorFlow)"; \
-	$(TEST_ENV) $(BIN)/python -m pytest -ra -p no:cacheprovider --durations=20 -m "$(MARKS)" \
-	  $(STREAM2_TF) --basetemp=runs/pytest-tf2
+ARGS ?=
 
 test: install data
-	@mkdir -p runs
-	@($(SECOND_STREAM)) > runs/test-streams.log 2>&1 & second=$$!; \
-	$(TEST_ENV) $(BIN)/python -m pytest -ra --durations=40 -m "$(MARKS)" \
-	  $(addprefix --ignore=,$(STREAM2_TF)); first=$$?; \
-	wait $$second; rest=$$?; \
-	cat runs/test-streams.log; \
-	echo "TensorFlow suite: exit $$first; JAX, PyTorch, cross-backend and real training: exit $$rest"; \
-	[ $$first -eq 0 ] && [ $$rest -eq 0 ]
+	$(BIN)/python tests/run_suite.py -m "$(MARKS)" $(ARGS)
 
 # `make test` with the `extended` tests too (before a release).
 test-full:

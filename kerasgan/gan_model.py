@@ -532,7 +532,9 @@ class GANModel(backend.Trainer, keras.Model):
                 several replicas on logical CPUs of one machine, where `True`
                 raises) and it is the faster choice for this machine
                 (`kerasgan.backend.xla_is_faster`: GPUs, and CPUs without
-                AVX-512 oneDNN kernels); `jax.jit` on JAX; eager on PyTorch.
+                AVX-512 oneDNN kernels; on a CPU, `KERASGAN_CPU_XLA=1` or `0`
+                in the environment picks XLA or a graph instead); `jax.jit`
+                on JAX; eager on PyTorch.
                 The choice is made where the model is compiled (or loaded), so
                 a saved `"auto"` re-decides there.
             run_eagerly: run the step eagerly, for debugging.

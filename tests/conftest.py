@@ -2,6 +2,13 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# compile(jit_compile="auto") builds a TensorFlow graph on every CPU, here and in
+# the processes tests start (the CLI, examples, chaos runs): the same suite, and
+# about the same time, on CPUs with and without AVX-512 (where "auto" would pick
+# XLA, whose compiles take most of a short test). XLA steps are built where a
+# test asks for them (jit_compile=True: tests/test_variants.py and others), and
+# test_fast_conv.py checks what "auto" picks by CPU.
+os.environ.setdefault("KERASGAN_CPU_XLA", "0")
 
 import sys  # noqa: E402
 

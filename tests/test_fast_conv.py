@@ -198,11 +198,32 @@ def test_auto_picks_xla_by_cpu(monkeypatch, flags, onednn_env, expected):
 
     monkeypatch.setattr(tf_backend, "cpu_flags", lambda: frozenset(flags))
     monkeypatch.setattr(tf_backend.platform, "machine", lambda: "x86_64")
+    monkeypatch.delenv("KERASGAN_CPU_XLA", raising=False)  # tests/conftest.py sets it
     if onednn_env is None:
         monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     else:
         monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn_env)
     assert tf_backend.xla_is_faster() is expected
+
+
+@pytest.mark.parametrize("flags", [{"avx2", "fma"}, {"avx2", "fma", "avx512f"}])
+def test_kerasgan_cpu_xla_overrides_the_choice_on_a_cpu(monkeypatch, flags):
+    from kerasgan.backend import tensorflow as tf_backend
+
+    monkeypatch.setattr(tf_backend, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(tf_backend.platform, "machine", lambda: "x86_64")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    for value, expected in (("1", True), ("0", False), (" ON ", True), ("false", False)):
+        monkeypatch.setenv("KERASGAN_CPU_XLA", value)
+        assert tf_backend.xla_is_faster() is expected, value
+        gan = kerasgan.create("dcgan", image_shape=(28, 28, 1), base_filters=4, seed=0)
+        gan.compile()
+        assert gan.jit_compile is expected, value
+    monkeypatch.delenv("KERASGAN_CPU_XLA")
+    assert tf_backend.xla_is_faster() is ("avx512f" not in flags)
+    monkeypatch.setenv("KERASGAN_CPU_XLA", "maybe")
+    with pytest.raises(ValueError, match=r"KERASGAN_CPU_XLA='maybe'.*1 \(XLA\) or 0"):
+        kerasgan.create("dcgan", image_shape=(28, 28, 1), base_filters=4).compile()
 
 
 @pytest.mark.parametrize("xla_faster", [True, False])

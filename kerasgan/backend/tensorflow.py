@@ -63,6 +63,11 @@ def xla_is_faster(strategy: tf.distribute.Strategy | None = None) -> bool:
     are precompiled for the binary's baseline instruction set. Returns
     `True` (XLA) unless the CPU has AVX-512 and oneDNN is on (the figures
     behind this choice: docs/performance.md).
+
+    On a CPU-only machine the environment variable `KERASGAN_CPU_XLA`
+    overrides the choice: `1` picks XLA, `0` a TensorFlow graph (which skips
+    XLA's compile time: tens of seconds for the larger networks, worth it only
+    for long runs).
     """
     strategy = strategy or tf.distribute.get_strategy()
     try:
@@ -72,7 +77,29 @@ def xla_is_faster(strategy: tf.distribute.Strategy | None = None) -> bool:
     kinds = {d.upper().rsplit("/", 1)[-1].split(":")[1] for d in devices if "DEVICE:" in d.upper()}
     if kinds - {"CPU"} or tf.config.list_logical_devices("GPU"):
         return True
+    chosen = cpu_xla_override()
+    if chosen is not None:
+        return chosen
     return not ("avx512f" in cpu_flags() and onednn_enabled())
+
+
+CPU_XLA_ENV = "KERASGAN_CPU_XLA"
+
+
+def cpu_xla_override() -> bool | None:
+    """`$KERASGAN_CPU_XLA` as a choice: True (`1`), False (`0`), None (unset)."""
+    value = os.environ.get(CPU_XLA_ENV, "").strip().lower()
+    if not value:
+        return None
+    if value in ("1", "true", "on", "yes"):
+        return True
+    if value in ("0", "false", "off", "no"):
+        return False
+    raise ValueError(
+        f"{CPU_XLA_ENV}={os.environ[CPU_XLA_ENV]!r} is not a choice: set it to 1 (XLA) or "
+        f'0 (a TensorFlow graph) for what compile(jit_compile="auto") picks on a CPU, or '
+        "unset it for the measured choice of this machine."
+    )
 
 
 def step_logs(logs: dict[str, Any]) -> dict[str, Any]:
