@@ -153,6 +153,7 @@ def main(argv=None) -> int:
         return 0
 
     os.makedirs(LOGS, exist_ok=True)
+    os.makedirs(os.path.join(ROOT, "runs", "pytest"), exist_ok=True)  # --basetemp's parent
     for old in glob.glob(os.path.join(LOGS, "*.log")):
         os.remove(old)
     env = dict(os.environ, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2")
