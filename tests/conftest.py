@@ -9,6 +9,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # test asks for them (jit_compile=True: tests/test_variants.py and others), and
 # test_fast_conv.py checks what "auto" picks by CPU.
 os.environ.setdefault("KERASGAN_CPU_XLA", "0")
+# XLA's CPU compiler without LLVM's expensive optimizations: the compiled steps of
+# the tests (jax.jit on JAX, jit_compile=True on TensorFlow) run a few times each,
+# so compile time is most of their cost; on JAX this halves it. The code XLA
+# generates computes the same functions (the equivalence tests hold at their
+# float32 tolerance). Benchmarks run outside pytest, with XLA's defaults.
+_FAST_COMPILE = ("--xla_backend_optimization_level=0", "--xla_llvm_disable_expensive_passes=true")
+_flags = os.environ.get("XLA_FLAGS", "").split()
+os.environ["XLA_FLAGS"] = " ".join(
+    _flags + [f for f in _FAST_COMPILE if f.split("=")[0] not in " ".join(_flags)]
+)
 
 import sys  # noqa: E402
 

@@ -19,10 +19,13 @@ CHECK = """
 import os, sys
 import kerasgan
 from kerasgan.metrics import features
-assert not kerasgan.__file__.startswith(sys.argv[1]), kerasgan.__file__  # not the source tree
+# not the source tree (the venv itself may lie under the repository's runs/)
+source, zoo = os.path.join(sys.argv[1], "kerasgan"), os.path.join(sys.argv[1], "zoo")
+assert not kerasgan.__file__.startswith(source), kerasgan.__file__
+assert kerasgan.__file__.startswith(sys.prefix), kerasgan.__file__
 dirs = kerasgan.zoo.zoo_dirs()  # the installed data files, not the source tree's zoo/
 assert any(d.startswith(sys.prefix) for d in dirs), dirs
-assert not any(d.startswith(sys.argv[1]) for d in dirs), dirs
+assert not any(d.startswith(zoo) for d in dirs), dirs
 presets = kerasgan.zoo.list()
 expected = {"dcgan-fashion-mnist", "cgan-fashion-mnist", "wgan-gp-fashion-mnist"}
 assert expected <= set(presets), presets

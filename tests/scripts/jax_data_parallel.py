@@ -7,7 +7,10 @@ import json
 import os
 
 os.environ["KERAS_BACKEND"] = "jax"
-os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+# added to the caller's flags (the test suite's faster compiles)
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
+).strip()
 
 import jax  # noqa: E402
 import keras  # noqa: E402
