@@ -160,6 +160,10 @@ class GANModel(backend.Trainer, keras.Model):
     default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
     #: Whether the variant needs `num_classes` (class-conditional).
     conditional = False
+    #: Whether `compile(jit_compile="auto")` may pick XLA on a CPU-only
+    #: TensorFlow machine; False for a variant whose XLA step was measured
+    #: slower than its graph step on every CPU (R3GAN's grouped convolutions).
+    auto_xla_on_cpu = True
 
     def __init__(
         self,
@@ -532,9 +536,10 @@ class GANModel(backend.Trainer, keras.Model):
                 several replicas on logical CPUs of one machine, where `True`
                 raises) and it is the faster choice for this machine
                 (`kerasgan.backend.xla_is_faster`: GPUs, and CPUs without
-                AVX-512 oneDNN kernels; on a CPU, `KERASGAN_CPU_XLA=1` or `0`
-                in the environment picks XLA or a graph instead); `jax.jit`
-                on JAX; eager on PyTorch.
+                AVX-512 oneDNN kernels, except for variants with
+                `auto_xla_on_cpu = False`; on a CPU, `KERASGAN_CPU_XLA=1` or
+                `0` in the environment picks XLA or a graph instead);
+                `jax.jit` on JAX; eager on PyTorch.
                 The choice is made where the model is compiled (or loaded), so
                 a saved `"auto"` re-decides there.
             run_eagerly: run the step eagerly, for debugging.

@@ -177,13 +177,20 @@ def _model_supports_jit(model: keras.Model) -> bool:
 def resolve_jit_compile(model: keras.Model, requested: bool | str) -> bool | str:
     """`compile(jit_compile=...)` on TensorFlow: `True` is XLA, `False` a
     TensorFlow graph; `"auto"` is XLA where it is the faster choice for this
-    machine (`xla_is_faster`), otherwise a graph. Keras' own `"auto"` (which
+    machine (`xla_is_faster`) and, on a CPU without `KERASGAN_CPU_XLA`, for the
+    variant (`auto_xla_on_cpu`), otherwise a graph. Keras' own `"auto"` (which
     turns XLA off on every CPU-only machine and under any distribution
     strategy) decides the remaining cases."""
     strategy = model.distribute_strategy
     if requested == "auto":
         if not xla_is_faster(strategy):
             requested = False
+        elif (
+            cpu_only()
+            and not getattr(model, "auto_xla_on_cpu", True)
+            and cpu_xla_override() is None
+        ):
+            requested = False  # the variant's XLA step is the slower one on CPUs
         elif cpu_only() and not model._distribute_strategy:
             requested = _model_supports_jit(model)
     if requested is not False and replicas_share_host_cpu(strategy):

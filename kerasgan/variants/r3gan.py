@@ -55,6 +55,8 @@ class R3GAN(GANModel):
     default_r1_weight = 0.05
     default_r2_weight = 0.05
     default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.0, "beta_2": 0.99}
+    # XLA's CPU step takes ~10 s where the graph takes 0.5-1 s (docs/performance.md)
+    auto_xla_on_cpu = False
 
     @classmethod
     def check_image_shape(cls, image_shape: Shape) -> tuple[int, int, int]:
