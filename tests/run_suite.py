@@ -35,13 +35,13 @@ LOGS = os.path.join(ROOT, "runs", "tests")
 @dataclass
 class Part:
     """One pytest process: `files` on `backend` (None: every test file not in
-    another part of the same backend), `marks` added to the run's own."""
+    another part of the same backend); off TensorFlow, only the tests marked
+    `backends`."""
 
     name: str
     backend: str
     files: list[str] | None
     minutes: float  # measured on a 2-core machine like CI's, for the order
-    marks: str | None = None
     ignore: list[str] = field(default_factory=list)
 
 
@@ -128,9 +128,6 @@ def parts() -> list[Part]:
         rest = backend.replace("tensorflow", "tf") + ("-rest" if named else "")
         ignore = listed + ([] if backend == "tensorflow" else ["test_backends.py"])
         out.append(Part(rest, backend, None, rest_minutes, ignore=ignore))
-    for part in out:
-        if part.backend != "tensorflow":
-            part.marks = "backends"
     return out
 
 
@@ -145,7 +142,7 @@ def _workers() -> int:
 
 
 def command(part: Part, marks: str, extra: list[str]) -> list[str]:
-    expr = f"{part.marks} and ({marks})" if part.marks else marks
+    expr = marks if part.backend == "tensorflow" else f"backends and ({marks})"
     cmd = [sys.executable, "-m", "pytest", "-ra", "-p", "no:cacheprovider", "--durations=15"]
     cmd += ["-m", expr, f"--basetemp={os.path.join(ROOT, 'runs', 'pytest', part.name)}"]
     if part.files is None:
@@ -173,9 +170,10 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="run only the parts whose name contains this")
     args, extra = parser.parse_known_args(argv)
 
-    todo = [p for p in parts() if not args.only or args.only in p.name]
+    every = parts()
+    todo = [p for p in every if not args.only or args.only in p.name]
     todo.sort(key=lambda p: -p.minutes)  # longest first
-    named = {f for p in parts() if p.files for f in p.files}
+    named = {f for p in every if p.files for f in p.files}
     missing = [f for f in named if not os.path.exists(os.path.join(TESTS, f))]
     if missing:
         print(f"run_suite.py names test files that do not exist: {missing}", file=sys.stderr)
@@ -210,15 +208,13 @@ def main(argv=None) -> int:
                     return
                 part = queue.pop(0)
             log = os.path.join(LOGS, f"{part.name}.log")
+            cmd = command(part, args.marks, extra)
             t0 = time.monotonic()
             with open(log, "w") as out:
-                out.write(
-                    f"$ KERAS_BACKEND={part.backend} "
-                    f"{shlex.join(command(part, args.marks, extra))}\n"
-                )
+                out.write(f"$ KERAS_BACKEND={part.backend} {shlex.join(cmd)}\n")
                 out.flush()
                 proc = subprocess.Popen(
-                    command(part, args.marks, extra),
+                    cmd,
                     cwd=ROOT,
                     env=dict(env, KERAS_BACKEND=part.backend),
                     stdout=out,

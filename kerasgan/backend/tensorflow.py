@@ -185,14 +185,11 @@ def resolve_jit_compile(model: keras.Model, requested: bool | str) -> bool | str
     if requested == "auto":
         if not xla_is_faster(strategy):
             requested = False
-        elif (
-            cpu_only()
-            and not getattr(model, "auto_xla_on_cpu", True)
-            and cpu_xla_override() is None
-        ):
-            requested = False  # the variant's XLA step is the slower one on CPUs
-        elif cpu_only() and not model._distribute_strategy:
-            requested = _model_supports_jit(model)
+        elif cpu_only():
+            if not getattr(model, "auto_xla_on_cpu", True) and cpu_xla_override() is None:
+                requested = False  # the variant's XLA step is the slower one on CPUs
+            elif not model._distribute_strategy:
+                requested = _model_supports_jit(model)
     if requested is not False and replicas_share_host_cpu(strategy):
         if requested is True:
             raise ValueError(
