@@ -311,7 +311,8 @@ ENTRY %main (a: f32[4,8], t: f32[]) -> (f32[4,8], f32[]) {
     }
 
 
-def test_input_stall_is_measured_beside_its_control():
+def test_input_stall_is_measured_beside_its_control(monkeypatch):
+    monkeypatch.setattr(suite, "BATCH", 16)  # the measuring, not the figure: small steps
     out = suite.input_stall(runs=2, run_seconds=0.1, blocks=1)
     assert out["runs"] == 2 and out["steps_per_run"] >= 3
     assert out["memory_ms"] > 0 and out["real_pipeline_ms"] > 0

@@ -188,6 +188,8 @@ def _train_argv(out):
         "0",
         "--no-jit",
         "--set",
+        "base_filters=16",
+        "--set",
         "ema_decay=0.9",
         "--set",
         "ada=bgc",

@@ -21,6 +21,11 @@ pytestmark = pytest.mark.slow
 
 STEPS = 400
 BATCH = 64
+#: The variants' default networks at half their width: a quarter of the work per
+#: step, and still far past every threshold below after 400 steps (measured: a
+#: DCGAN class score of 3.0 against 2.0, a cGAN label accuracy of 0.86 against
+#: 0.5). What is tested is the training loop, the losses and the data path.
+BASE_FILTERS = 32
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +61,7 @@ def mean_pairwise_distance(images, n=200):
 
 def train(variant, steps=STEPS, compile_kwargs=None, **kwargs):
     keras.utils.set_random_seed(0)
+    kwargs.setdefault("base_filters", BASE_FILTERS)
     gan = kerasgan.create(variant, image_shape=(28, 28, 1), seed=0, **kwargs)
     # "auto": XLA or a graph, whichever is faster on this machine's CPU
     gan.compile(jit_compile="auto", **(compile_kwargs or {}))
@@ -70,7 +76,9 @@ def train(variant, steps=STEPS, compile_kwargs=None, **kwargs):
 def test_dcgan_learns_fashion_mnist(real, judge):
     (_, _), (xt, _) = real
     noise = np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)).astype("float32")
-    untrained = kerasgan.create("dcgan", image_shape=(28, 28, 1), seed=0).generate(1000, seed=0)
+    untrained = kerasgan.create(
+        "dcgan", image_shape=(28, 28, 1), seed=0, base_filters=BASE_FILTERS
+    ).generate(1000, seed=0)
     gan = train("dcgan")
     fake = gan.generate(1000, seed=0)
 
@@ -135,7 +143,7 @@ def test_acgan_samples_follow_requested_labels(judge):
     """AC-GAN's auxiliary classifier steers the generator to the requested class,
     judged by a classifier of real data."""
     variant = "acgan"
-    gan = train(variant, num_classes=10)
+    gan = train(variant, num_classes=10, base_filters=64)  # its threshold was set at full width
     labels = np.repeat(np.arange(10), 50)
     fake = gan.generate(len(labels), labels=labels, seed=0)
     accuracy = float(np.mean(probabilities(judge, fake).argmax(1) == labels))

@@ -350,6 +350,8 @@ def test_plugin_entry_point_naming_a_class(tmp_path, monkeypatch, clean_registry
     assert isinstance(gan, cls) and gan.adversarial_loss == "least_squares"
 
 
+# entry-point loading is plain Python, the same on every backend (a pip install: ~20 s)
+@pytest.mark.extended_on("jax", "torch")
 def test_broken_plugin_is_reported_and_others_still_work(tmp_path, monkeypatch, clean_registry):
     broken = """
         raise ImportError("kg_test_plugin_broken needs a package that is not installed")

@@ -59,7 +59,17 @@ def assert_same(a, b):
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
-@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp", "cgan", "dcgan_ada"])
+#: on JAX, whose steps take longest to compile, the two that carry the most
+#: state (a gradient penalty's critic steps; ADA and EMA) in `make test`
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param("dcgan", marks=pytest.mark.extended_on("jax")),
+        "wgan_gp",
+        pytest.param("cgan", marks=pytest.mark.extended_on("jax")),
+        "dcgan_ada",
+    ],
+)
 def test_save_load_resume_is_bit_exact(variant, tmp_path):
     """N steps, saved; the same model then runs M more steps without interruption
     (the control) while a model loaded from the file runs the same M steps."""
@@ -186,7 +196,7 @@ class _CrashAt(keras.callbacks.Callback):
         # on TensorFlow, a seeded pipeline killed mid-epoch is also the subject of
         # tests/test_chaos.py's fit-script test: here it is `extended` there
         pytest.param("seeded", (4, 13), marks=pytest.mark.extended_on("tensorflow")),
-        ("seeded-steps", (5, 8, 11)),
+        ("seeded-steps", (5, 11)),
     ],
 )
 def test_mid_epoch_backups_resume_bit_exact(tmp_path, data_kind, crashes):

@@ -16,6 +16,7 @@ from support import (
     COMPILED,
     NUM_CLASSES,
     QUICK_STEP,
+    SLOW_TO_COMPILE,
     TEST_SIZES,
     fit_args,
     image_shape_for,
@@ -126,8 +127,8 @@ def test_bad_inputs_get_clear_errors(checker):
 #: JAX without XLA runs the step op by op, each op compiled on first use: minutes
 #: for the StyleGAN2/R3GAN/projection graphs and 3 min for the conditional one.
 #: There it runs op by op for the unconditional DCGAN-family variants and
-#: compiled for `cgan` (tf.data with labels); every variant's op-by-op JAX step is
-#: checked against TensorFlow by tests/test_backends.py.
+#: compiled for `cgan` (tf.data with labels); tests/test_backends.py checks every
+#: variant's JAX step against TensorFlow's.
 TF_DATA_CASES = (
     [(v, False) for v in VARIANTS]
     if BACKEND != "jax"
@@ -139,7 +140,10 @@ TF_DATA_CASES = (
 def test_fit_on_tf_data_and_evaluate(variant, jit_compile):
     shape = step_test_shape(variant)
     gan = make_gan(variant, image_shape=shape, base_filters=16)  # eager steps: small networks
-    gan.compile(jit_compile=jit_compile)
+    # the subject is the dataset's path into fit and evaluate, not the step:
+    # on TensorFlow, the variants whose graph takes 20-30 s to build run eagerly
+    eager = BACKEND == "tensorflow" and variant in SLOW_TO_COMPILE
+    gan.compile(jit_compile=jit_compile, run_eagerly=eager)
     x = random_images(BATCH, shape)  # one step per epoch (slow on JAX)
     elements = (x, random_labels(BATCH)) if is_conditional(variant) else x
     ds = tf.data.Dataset.from_tensor_slices(elements).batch(BATCH)

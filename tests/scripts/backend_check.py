@@ -42,14 +42,16 @@ CASES = {
     "cgan": ("cgan", {"num_classes": 3}),
     "acgan": ("acgan", {"num_classes": 3}),
     "cgan_projection": ("cgan_projection", {"num_classes": 3}),
-    # path length (second-order through upsampling), style mixing, noise, EMA
-    # ramp-up (ADA: the r1gan_lazy case)
-    "stylegan2": ("stylegan2", {"w_dim": 16, "mapping_layers": 2, "ada": None}),
+    # path length (second-order through upsampling) at both steps, style
+    # mixing, noise, EMA ramp-up (lazy regularization and ADA: the r1gan_lazy case)
+    "stylegan2": ("stylegan2", {"w_dim": 16, "mapping_layers": 2, "ada": None, "pl_interval": 1}),
     "dcgan_diffaugment_ema": (
         "dcgan",
         {"diffaugment": "color,translation,cutout", "ema_decay": 0.9},
     ),
 }
+#: cases whose steps JAX runs op by op (see `step`)
+EAGER_ON_JAX = ("r1gan_lazy",)
 for _name in kerasgan.list_variants():  # every registered variant gets a case
     CASES.setdefault(_name, (_name, {"num_classes": 3} if kerasgan.get(_name).conditional else {}))
 
@@ -122,13 +124,24 @@ def step(root) -> None:
         # measures the losses' and gradients' math, with optimizer slots to
         # save and load all the same.
         opts = [keras.optimizers.SGD(STEP_LR, momentum=0.9) for _ in range(2)]
-        # eager steps: each draw is taken once per step, in the same order everywhere
+        # Each draw must be taken once per step, in the same order everywhere:
+        # eager steps on TensorFlow and PyTorch; on JAX (whose op-by-op steps
+        # compile every op on first use: minutes for StyleGAN2's) a `jax.jit`
+        # step traced anew for each step, so each trace takes fresh draws --
+        # except where a lazy branch draws, which a trace takes whether or not
+        # the step runs it.
         if BACKEND == "jax":
-            gan.compile(*opts, jit_compile=False, fast_layers=False)
+            traced = case not in EAGER_ON_JAX
+            gan.compile(*opts, jit_compile=traced, fast_layers=False)
         else:
+            traced = False
             gan.compile(*opts, jit_compile=False, run_eagerly=True, fast_layers=False)
         x, y = batch(init_dir, case)
-        logs = [gan.train_on_batch(x, y, return_dict=True) for _ in range(2)]
+        logs = []
+        for _ in range(2):
+            if traced:
+                gan.train_function = None  # trace the step again: new draws
+            logs.append(gan.train_on_batch(x, y, return_dict=True))
         result = weights_of(gan)
         for i, step_logs in enumerate(logs):
             for k, v in step_logs.items():
