@@ -58,7 +58,7 @@ TF_PARTS = [
     ("tf-variants", ["test_variants.py"], 11.0),
     ("tf-cross-backend", CROSS_BACKEND, 9.0),
     ("tf-resume", ["test_resume_exact.py", "test_cli.py"], 6.0),
-    ("tf-learning", ["test_learning.py"], 5.0),
+    ("tf-learning", ["test_learning.py"], 1.7),
     ("tf-processes", ["test_determinism.py", "test_distributed.py"], 4.5),
     (
         "tf-files",
