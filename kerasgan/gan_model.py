@@ -162,7 +162,7 @@ class GANModel(backend.Trainer, keras.Model):
     conditional = False
     #: Whether `compile(jit_compile="auto")` may pick XLA on a CPU-only
     #: TensorFlow machine; False for a variant whose XLA step was measured
-    #: slower than its graph step on every CPU (R3GAN's grouped convolutions).
+    #: slower than its graph step on every CPU (R3GAN, StyleGAN2).
     auto_xla_on_cpu = True
 
     def __init__(

@@ -226,24 +226,25 @@ def test_kerasgan_cpu_xla_overrides_the_choice_on_a_cpu(monkeypatch, flags):
         kerasgan.create("dcgan", image_shape=(28, 28, 1), base_filters=4).compile()
 
 
-def test_auto_keeps_r3gan_off_xla_on_a_cpu(monkeypatch):
-    """R3GAN's XLA step is the slower one on every CPU measured: "auto" builds
-    its graph step even where XLA is the machine's choice; explicit choices and
-    KERASGAN_CPU_XLA still decide."""
+@pytest.mark.parametrize("variant", ["r3gan", "stylegan2"])
+def test_auto_keeps_r3gan_and_stylegan2_off_xla_on_a_cpu(monkeypatch, variant):
+    """R3GAN's and StyleGAN2's XLA steps are the slower ones on every CPU
+    measured: "auto" builds their graph step even where XLA is the machine's
+    choice; explicit choices and KERASGAN_CPU_XLA still decide."""
     from kerasgan.backend import tensorflow as tf_backend
 
     monkeypatch.delenv("KERASGAN_CPU_XLA", raising=False)
     monkeypatch.setattr(tf_backend, "xla_is_faster", lambda strategy=None: True)
-    r3gan = kerasgan.create("r3gan", image_shape=(16, 16, 1), base_filters=8, max_filters=16)
+    gan = kerasgan.create(variant, image_shape=(16, 16, 1), base_filters=8, max_filters=16)
     dcgan = kerasgan.create("dcgan", image_shape=(16, 16, 1), base_filters=4)
-    r3gan.compile()
+    gan.compile()
     dcgan.compile()
-    assert r3gan.jit_compile is False and dcgan.jit_compile is True
-    r3gan.compile(jit_compile=True)
-    assert r3gan.jit_compile is True
+    assert gan.jit_compile is False and dcgan.jit_compile is True
+    gan.compile(jit_compile=True)
+    assert gan.jit_compile is True
     monkeypatch.setenv("KERASGAN_CPU_XLA", "1")  # the user's choice wins
-    r3gan.compile()
-    assert r3gan.jit_compile is True
+    gan.compile()
+    assert gan.jit_compile is True
 
 
 @pytest.mark.parametrize("xla_faster", [True, False])
