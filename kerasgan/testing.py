@@ -84,6 +84,10 @@ class VariantChecker:
         jit_compile_after_load: `jit_compile` for training on after the
             `.keras` round trip and for mixed precision (default: as
             `jit_compile`); `False` saves a second long XLA compile.
+        run_eagerly_after_load: run those steps eagerly (`run_eagerly=True`):
+            no trace at all, the quickest start for a large network on
+            TensorFlow, where their subject is the saved state and the
+            dtypes, not the compiled step.
         **init_kwargs: passed to `kerasgan.create` (network widths, ...).
     """
 
@@ -95,6 +99,7 @@ class VariantChecker:
         batch_size: int = 8,
         jit_compile: bool | str | None = None,
         jit_compile_after_load: bool | str | None = None,
+        run_eagerly_after_load: bool = False,
         **init_kwargs: Any,
     ) -> None:
         if isinstance(variant, str):
@@ -114,6 +119,7 @@ class VariantChecker:
         self.jit_compile_after_load = (
             self.jit_compile if jit_compile_after_load is None else jit_compile_after_load
         )
+        self.run_eagerly_after_load = bool(run_eagerly_after_load)
         self.init_kwargs = dict(init_kwargs)
         self._trained: GANModel | None = None
 
@@ -351,6 +357,8 @@ class VariantChecker:
         # "auto" is resolved by compile(); the loaded model was compiled as saved
         if self.jit_compile_after_load not in ("auto", loaded.jit_compile):
             loaded.jit_compile = self.jit_compile_after_load
+        if self.run_eagerly_after_load:
+            loaded.run_eagerly = True
         g_iter = _iterations(loaded.g_optimizer)
         before = _weights(loaded.generator, trainable=True)
         x, y = self.data(2 * self.batch_size, seed=3)
@@ -406,7 +414,9 @@ class VariantChecker:
                 self._expect(
                     low in dtypes, "mixed precision", f"no {net.name} layer computes in {low}"
                 )
-            gan.compile(jit_compile=self.jit_compile_after_load)
+            gan.compile(
+                jit_compile=self.jit_compile_after_load, run_eagerly=self.run_eagerly_after_load
+            )
             x, y = self.data(2 * self.batch_size)
             history = gan.fit(x, y, batch_size=self.batch_size, epochs=1, verbose=0).history
             for key, values in history.items():
@@ -514,6 +524,7 @@ class VariantTestCase:
     batch_size: int = 8
     jit_compile: bool | str | None = None
     jit_compile_after_load: bool | str | None = None
+    run_eagerly_after_load: bool = False
 
     _checkers: dict[type, VariantChecker] = {}
 
@@ -530,6 +541,7 @@ class VariantTestCase:
                 batch_size=cls.batch_size,
                 jit_compile=cls.jit_compile,
                 jit_compile_after_load=cls.jit_compile_after_load,
+                run_eagerly_after_load=cls.run_eagerly_after_load,
                 **cls.init_kwargs,
             )
         return VariantTestCase._checkers[cls]

@@ -35,8 +35,21 @@ ATOL, RTOL = 2e-6, 1e-5
 pytestmark = pytest.mark.backends
 
 
+def _env(backend, root):
+    """The environment of `backend`'s processes. JAX's share a compilation cache:
+    the `load` process builds the models `step` built (JAX compiles each
+    variable initializer of a new shape; cgan_projection's take 25 s cold)."""
+    return dict(
+        os.environ,
+        KERAS_BACKEND=backend,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        JAX_COMPILATION_CACHE_DIR=os.path.join(root, "jax-cache"),
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+    )
+
+
 def _run(backend, *args, timeout=900):
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    env = _env(backend, args[-1])
     proc = subprocess.run(
         [sys.executable, SCRIPT, *args],
         env=env,
@@ -55,10 +68,9 @@ def runs(tmp_path_factory):
     # two at a time: the CI machine has two cores
     procs = {}
     for backend in BACKENDS:
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
         procs[backend] = subprocess.Popen(
             [sys.executable, SCRIPT, "step,zoo", root],
-            env=env,
+            env=_env(backend, root),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

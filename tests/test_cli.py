@@ -272,8 +272,9 @@ def test_zoo_list_show_export(tiny_preset, tmp_path, capsys):
     assert meta["training"]["final_losses"] == {"d_loss": 0.5}
 
 
-def test_train_resumes_after_a_real_interruption(tmp_path):
-    """A training process killed after its first epoch continues with --resume."""
+def test_train_resumes_after_a_real_interruption(tmp_path, capsys):
+    """A training process killed after its first epoch continues with --resume
+    (here, in this process)."""
     out = tmp_path / "run"
     exe = os.path.join(os.path.dirname(sys.executable), "kerasgan")
     # Many short epochs, so the kill surely lands before the end of the run.
@@ -316,12 +317,10 @@ def test_train_resumes_after_a_real_interruption(tmp_path):
     record = json.loads((out / "backup" / "training_metadata.json").read_text())
     assert record["epoch"] >= 1 and record["train_time_s"] > 0  # the clock survives the kill
     # Without --resume the interrupted run is protected.
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and "pass --resume" in result.stderr
-    result = subprocess.run(
-        argv + ["--no-jit", "--resume"], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    capsys.readouterr()
+    assert cli.main(argv[1:]) == 2
+    assert "pass --resume" in capsys.readouterr().err
+    assert cli.main(argv[1:] + ["--no-jit", "--resume"]) == 0
     run = json.loads((out / "run.json").read_text())
     # 10 epochs x 3 steps: restored weights and optimizer state, no epoch counted twice.
     assert run["generator_steps"] == 30

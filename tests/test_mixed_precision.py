@@ -1,7 +1,8 @@
 """Mixed precision for every variant: bfloat16 compute (tested on CPU: jax.jit on JAX; on
-TensorFlow a graph, and XLA for DCGAN and WGAN-GP — XLA's bfloat16 step compiles for 10-60 s
-per variant, and the XLA step of every variant is built by tests/test_variants.py), float16
-with loss scaling; images, logits and penalties stay float32."""
+TensorFlow a graph, eager for StyleGAN2 and R3GAN, and XLA for DCGAN and WGAN-GP — XLA's
+bfloat16 step compiles for 10-60 s per variant, and the XLA step of every variant is built
+by tests/test_variants.py), float16 with loss scaling; images, logits and penalties stay
+float32."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ import math
 import keras
 import numpy as np
 import pytest
-from support import QUICK_STEP, TEST_SIZES, compiled_for, fit_args, make_gan, step_test_shape
+from support import (
+    QUICK_STEP,
+    SLOW_TO_COMPILE,
+    TEST_SIZES,
+    compiled_for,
+    fit_args,
+    make_gan,
+    step_test_shape,
+)
 
 import kerasgan
 import kerasgan.testing
@@ -64,6 +73,9 @@ def test_bfloat16_trains(variant):
         variant,
         image_shape=step_test_shape(variant),
         jit_compile_after_load=compiled_for(variant) if variant in XLA_BFLOAT16 else QUICK_STEP,
+        # eager for the largest graphs on TensorFlow: the subject is the dtypes
+        run_eagerly_after_load=keras.backend.backend() == "tensorflow"
+        and variant in SLOW_TO_COMPILE,
         **kwargs,
     )
     checker.check_mixed_precision("mixed_bfloat16")

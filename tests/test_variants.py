@@ -75,8 +75,10 @@ def checker_for(variant: str, **kwargs) -> kerasgan.testing.VariantChecker:
         batch_size=BATCH,
         jit_compile=COMPILED,
         # training on after a reload: the quickest step to build (a TensorFlow
-        # graph; every variant's XLA step is test_fit_compiled's)
+        # graph, eager for the largest graphs; every variant's XLA step is
+        # test_fit_compiled's)
         jit_compile_after_load=QUICK_STEP,
+        run_eagerly_after_load=BACKEND == "tensorflow" and variant in SLOW_TO_COMPILE,
         **small,
     )
 

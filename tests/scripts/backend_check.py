@@ -124,12 +124,12 @@ def step(root) -> None:
         # measures the losses' and gradients' math, with optimizer slots to
         # save and load all the same.
         opts = [keras.optimizers.SGD(STEP_LR, momentum=0.9) for _ in range(2)]
-        # Each draw must be taken once per step, in the same order everywhere:
-        # eager steps on TensorFlow and PyTorch; on JAX (whose op-by-op steps
-        # compile every op on first use: minutes for StyleGAN2's) a `jax.jit`
-        # step traced anew for each step, so each trace takes fresh draws --
-        # except where a lazy branch draws, which a trace takes whether or not
-        # the step runs it.
+        # Both steps take the same draws (a new InjectedDraws(0) before each):
+        # eager steps on TensorFlow and PyTorch take them as they run; on JAX
+        # (whose op-by-op steps compile every op on first use: minutes for
+        # StyleGAN2's) one `jax.jit` step takes them once, as constants of its
+        # trace, and runs twice -- except where a lazy branch draws, which a
+        # trace takes whether or not the step runs it (EAGER_ON_JAX).
         if BACKEND == "jax":
             traced = case not in EAGER_ON_JAX
             gan.compile(*opts, jit_compile=traced, fast_layers=False)
@@ -139,8 +139,8 @@ def step(root) -> None:
         x, y = batch(init_dir, case)
         logs = []
         for _ in range(2):
-            if traced:
-                gan.train_function = None  # trace the step again: new draws
+            if not traced:
+                gan.seed_generator = kerasgan.draws.InjectedDraws(0)
             logs.append(gan.train_on_batch(x, y, return_dict=True))
         result = weights_of(gan)
         for i, step_logs in enumerate(logs):
@@ -178,6 +178,12 @@ def load(root) -> None:
             for k, w in weights_of(gan).items()
         )
         opt = [np.asarray(v) for v in gan.d_optimizer.variables + gan.g_optimizer.variables]
+        # trains on the quickest way to start: eagerly on TensorFlow and PyTorch,
+        # one jax.jit step on JAX (op by op, every op would compile on first use)
+        if BACKEND == "jax":
+            gan.jit_compile = True
+        else:
+            gan.run_eagerly = True
         x, y = batch(init_dir, case)
         logs = gan.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
         finite = all(np.isfinite(v[-1]) for v in logs.values())
@@ -205,7 +211,8 @@ def zoo(root) -> None:
     os.makedirs(out, exist_ok=True)
     result = {}
     for name in kerasgan.zoo.list():
-        gan = kerasgan.zoo.load(name)
+        # the same math, built the quickest way: a graph on TensorFlow, jax.jit on JAX
+        gan = kerasgan.zoo.load(name, jit_compile=False if BACKEND == "tensorflow" else "auto")
         z = np.random.default_rng(0).standard_normal((8, gan.latent_dim)).astype("float32")
         inputs = (
             z if gan.num_classes is None else (z, np.arange(8, dtype="int32") % gan.num_classes)
