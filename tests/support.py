@@ -26,11 +26,14 @@ NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
 
 
+def slow_on_tensorflow(variant: str) -> bool:
+    """Whether `variant` is one of `SLOW_TO_COMPILE` and the backend TensorFlow."""
+    return keras.backend.backend() == "tensorflow" and variant in SLOW_TO_COMPILE
+
+
 def compiled_for(variant: str):
     """`COMPILED`, except a TensorFlow graph (no XLA) for `SLOW_TO_COMPILE` on TensorFlow."""
-    if keras.backend.backend() == "tensorflow" and variant in SLOW_TO_COMPILE:
-        return False
-    return COMPILED
+    return False if slow_on_tensorflow(variant) else COMPILED
 
 
 def is_conditional(variant: str) -> bool:

@@ -48,16 +48,15 @@ def _env(backend, root):
     )
 
 
-def _run(backend, *args, timeout=900):
-    env = _env(backend, args[-1])
+def _run(backend, mode, root, timeout=900):
     proc = subprocess.run(
-        [sys.executable, SCRIPT, *args],
-        env=env,
+        [sys.executable, SCRIPT, mode, root],
+        env=_env(backend, root),
         capture_output=True,
         text=True,
         timeout=timeout,
     )
-    assert proc.returncode == 0, f"{backend} {args[0]} failed:\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, f"{backend} {mode} failed:\n{proc.stderr[-4000:]}"
     return proc.stdout
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from support import (
     QUICK_STEP,
-    SLOW_TO_COMPILE,
     TEST_SIZES,
     compiled_for,
     fit_args,
     make_gan,
+    slow_on_tensorflow,
     step_test_shape,
 )
 
@@ -74,8 +74,7 @@ def test_bfloat16_trains(variant):
         image_shape=step_test_shape(variant),
         jit_compile_after_load=compiled_for(variant) if variant in XLA_BFLOAT16 else QUICK_STEP,
         # eager for the largest graphs on TensorFlow: the subject is the dtypes
-        run_eagerly_after_load=keras.backend.backend() == "tensorflow"
-        and variant in SLOW_TO_COMPILE,
+        run_eagerly_after_load=slow_on_tensorflow(variant),
         **kwargs,
     )
     checker.check_mixed_precision("mixed_bfloat16")

@@ -16,7 +16,6 @@ from support import (
     COMPILED,
     NUM_CLASSES,
     QUICK_STEP,
-    SLOW_TO_COMPILE,
     TEST_SIZES,
     fit_args,
     image_shape_for,
@@ -24,6 +23,7 @@ from support import (
     make_gan,
     random_images,
     random_labels,
+    slow_on_tensorflow,
     step_test_shape,
 )
 
@@ -78,7 +78,7 @@ def checker_for(variant: str, **kwargs) -> kerasgan.testing.VariantChecker:
         # graph, eager for the largest graphs; every variant's XLA step is
         # test_fit_compiled's)
         jit_compile_after_load=QUICK_STEP,
-        run_eagerly_after_load=BACKEND == "tensorflow" and variant in SLOW_TO_COMPILE,
+        run_eagerly_after_load=slow_on_tensorflow(variant),
         **small,
     )
 
@@ -144,7 +144,7 @@ def test_fit_on_tf_data_and_evaluate(variant, jit_compile):
     gan = make_gan(variant, image_shape=shape, base_filters=16)  # eager steps: small networks
     # the subject is the dataset's path into fit and evaluate, not the step:
     # on TensorFlow, the variants whose graph takes 20-30 s to build run eagerly
-    eager = BACKEND == "tensorflow" and variant in SLOW_TO_COMPILE
+    eager = slow_on_tensorflow(variant)
     gan.compile(jit_compile=jit_compile, run_eagerly=eager)
     x = random_images(BATCH, shape)  # one step per epoch (slow on JAX)
     elements = (x, random_labels(BATCH)) if is_conditional(variant) else x
