@@ -13,7 +13,6 @@ import keras
 from keras import layers
 
 from kerasgan._typing import Shape, Tensor
-from kerasgan.architectures import initializers
 from kerasgan.architectures.dcgan import (
     downsampling_stack,
     num_upsamplings,
@@ -112,7 +111,6 @@ def acgan_discriminator(
     the labels. Returned wrapped in `AuxiliaryClassifierDiscriminator`.
     """
     image_shape = validate_image_shape(image_shape)
-    kernel_initializer = initializers.get(kernel_initializer)
     k = num_upsamplings(image_shape)
     images = keras.Input(image_shape, name="images")
     labels = keras.Input((1,), dtype="int32", name="labels")  # unused: D predicts the class

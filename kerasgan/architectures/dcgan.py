@@ -19,7 +19,6 @@ import keras
 from keras import layers
 
 from kerasgan._typing import Shape, Tensor
-from kerasgan.architectures import initializers
 
 __all__ = ["dcgan_discriminator", "dcgan_generator", "num_upsamplings"]
 
@@ -102,7 +101,6 @@ def dcgan_generator(
         (None, 28, 28, 1)
     """
     image_shape = validate_image_shape(image_shape)
-    kernel_initializer = initializers.get(kernel_initializer)
     k = num_upsamplings(image_shape)
     h, w, channels = image_shape
     sh, sw = h // 2**k, w // 2**k
@@ -117,7 +115,7 @@ def dcgan_generator(
         e = layers.Embedding(
             num_classes,
             embedding_dim,
-            embeddings_initializer=initializers.RandomNormal(0.0, 1.0),
+            embeddings_initializer=keras.initializers.RandomNormal(0.0, 1.0),
             name="label_embedding",
         )(labels)
         x = layers.Concatenate(name="concat_label")([z, layers.Flatten()(e)])
@@ -164,7 +162,6 @@ def downsampling_stack(
     """The DCGAN discriminator body: `k` stride-2 4x4 convolutions `down1..k`
     doubling from `base_filters`, batch norm after all but the first (when
     `batch_norm`), LeakyReLU. Shared by the DCGAN and AC-GAN discriminators."""
-    kernel_initializer = initializers.get(kernel_initializer)
     for i in range(k):
         x = layers.Conv2D(
             base_filters * 2**i,
@@ -206,7 +203,6 @@ def dcgan_discriminator(
     The output is one unnormalized logit per image, in float32.
     """
     image_shape = validate_image_shape(image_shape)
-    kernel_initializer = initializers.get(kernel_initializer)
     k = num_upsamplings(image_shape)
     h, w, _ = image_shape
 

@@ -33,7 +33,6 @@ import keras
 from keras import layers, ops
 
 from kerasgan._typing import Shape, Tensor
-from kerasgan.architectures import initializers
 from kerasgan.architectures.dcgan import validate_image_shape, validate_square_power_of_two
 
 __all__ = [
@@ -64,12 +63,12 @@ class GenerativeBasis(layers.Layer):
     def build(self, input_shape: Shape) -> None:
         self.basis = self.add_weight(
             shape=(4, 4, self.channels),
-            initializer=initializers.RandomNormal(0.0, 1.0),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
             name="basis",
         )
         self.kernel = self.add_weight(
             shape=(input_shape[-1], self.channels),
-            initializer=initializers.he_normal(),
+            initializer=keras.initializers.HeNormal(),
             name="kernel",
         )
 
@@ -107,7 +106,7 @@ def check_image_shape(image_shape: Shape) -> tuple[int, int, int]:
 
 
 def _scaled_he(scale: float) -> keras.initializers.Initializer:
-    return initializers.VarianceScaling(2.0 * scale * scale, "fan_in", "truncated_normal")
+    return keras.initializers.VarianceScaling(2.0 * scale * scale, "fan_in", "truncated_normal")
 
 
 def residual_block(
@@ -185,25 +184,18 @@ def r3gan_generator(
     if num_classes is not None:
         labels = keras.Input((1,), dtype="int32", name="labels")
         inputs.append(labels)
-        e = layers.Embedding(
-            num_classes,
-            embedding_dim or latent_dim,
-            name="label_embedding",
-            embeddings_initializer=initializers.RandomUniform(),
-        )(labels)
+        e = layers.Embedding(num_classes, embedding_dim or latent_dim, name="label_embedding")(
+            labels
+        )
         x = layers.Concatenate(name="concat_label")([z, layers.Flatten()(e)])
     x = GenerativeBasis(widths[0], name="basis")(x)
     for stage, width in enumerate(widths):
         if stage:
-            x = layers.Conv2D(
-                width, 1, kernel_initializer=initializers.he_normal(), name=f"up{stage}_conv"
-            )(x)
+            x = layers.Conv2D(width, 1, kernel_initializer="he_normal", name=f"up{stage}_conv")(x)
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{stage}")(x)
         for block in range(blocks_per_stage):
             x = residual_block(x, width, expansion, group_size, scale, f"g{stage}_{block}")
-    x = layers.Conv2D(
-        channels, 1, name="to_image", kernel_initializer=initializers.glorot_uniform()
-    )(x)
+    x = layers.Conv2D(channels, 1, name="to_image")(x)
     # in float32, so that mixed-precision images stay exactly in [-1, 1]
     images = layers.Activation(output_activation or "linear", dtype="float32", name="images")(x)
     return keras.Model(inputs if num_classes is not None else z, images, name=name)
@@ -233,34 +225,21 @@ def r3gan_discriminator(
     scale = _fixup_scale(len(widths) * blocks_per_stage)
     images = keras.Input(image_shape, name="images")
     inputs = [images]
-    x = layers.Conv2D(widths[0], 1, kernel_initializer=initializers.he_normal(), name="from_image")(
-        images
-    )
+    x = layers.Conv2D(widths[0], 1, kernel_initializer="he_normal", name="from_image")(images)
     for stage, width in enumerate(widths):
         if stage:
-            x = layers.Conv2D(
-                width, 1, kernel_initializer=initializers.he_normal(), name=f"down{stage}_conv"
-            )(x)
+            x = layers.Conv2D(width, 1, kernel_initializer="he_normal", name=f"down{stage}_conv")(x)
             x = layers.AveragePooling2D(2, name=f"down{stage}")(x)
         for block in range(blocks_per_stage):
             x = residual_block(x, width, expansion, group_size, scale, f"d{stage}_{block}")
-    x = layers.DepthwiseConv2D(
-        4, use_bias=False, depthwise_initializer=initializers.glorot_uniform(), name="basis"
-    )(x)
+    x = layers.DepthwiseConv2D(4, use_bias=False, name="basis")(x)
     features = layers.Flatten(name="features")(x)
-    logits = layers.Dense(
-        1, dtype="float32", name="logit", kernel_initializer=initializers.glorot_uniform()
-    )(features)  # float32 logits
+    logits = layers.Dense(1, dtype="float32", name="logit")(features)  # float32 logits
     if num_classes is not None:
         labels = keras.Input((1,), dtype="int32", name="labels")
         inputs.append(labels)
         e = layers.Flatten()(
-            layers.Embedding(
-                num_classes,
-                widths[-1],
-                name="label_embedding",
-                embeddings_initializer=initializers.RandomUniform(),
-            )(labels)
+            layers.Embedding(num_classes, widths[-1], name="label_embedding")(labels)
         )
         projection = layers.Dot(axes=1, dtype="float32", name="projection")([e, features])
         logits = layers.Add(dtype="float32", name="logit_and_projection")([logits, projection])

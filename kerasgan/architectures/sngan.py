@@ -37,7 +37,6 @@ import keras
 from keras import layers
 
 from kerasgan._typing import Shape, Tensor
-from kerasgan.architectures import initializers
 from kerasgan.architectures.dcgan import dcgan_generator, num_upsamplings, validate_image_shape
 from kerasgan.architectures.layers import ConditionalBatchNormalization, GlobalSumPooling2D
 
@@ -92,26 +91,14 @@ def projection_logit(
     `SpectralNormalization` wraps correctly. Without `labels` the result is
     `psi(phi)` alone.
     """
-    psi = _sn(
-        layers.Dense(
-            1,
-            use_bias=use_bias,
-            dtype="float32",
-            name="psi",
-            kernel_initializer=initializers.glorot_uniform(),
-        ),
-        power_iterations,
-    )(features)
+    psi = _sn(layers.Dense(1, use_bias=use_bias, dtype="float32", name="psi"), power_iterations)(
+        features
+    )
     if labels is None:
         return psi
     one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="one_hot")(labels)
     embedded = _sn(
-        layers.Dense(
-            features.shape[-1],
-            use_bias=False,
-            name="class_embedding",
-            kernel_initializer=initializers.glorot_uniform(),
-        ),
+        layers.Dense(features.shape[-1], use_bias=False, name="class_embedding"),
         power_iterations,
     )(one_hot)
     projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
@@ -145,14 +132,7 @@ def sn_dcgan_discriminator(
     labels = _labels_input(num_classes)
 
     def conv(filters: int, size: int, strides: int, layer_name: str) -> layers.Layer:
-        conv_layer = layers.Conv2D(
-            filters,
-            size,
-            strides=strides,
-            padding="same",
-            name=layer_name,
-            kernel_initializer=initializers.glorot_uniform(),
-        )
+        conv_layer = layers.Conv2D(filters, size, strides=strides, padding="same", name=layer_name)
         return _sn(conv_layer, power_iterations)
 
     x = images
@@ -187,35 +167,17 @@ def cbn_dcgan_generator(
     top = base_filters * 2 ** (k - 1)
     z = keras.Input((latent_dim,), name="latent")
     labels = keras.Input((1,), dtype="int32", name="labels")
-    x = layers.Dense(
-        sh * sw * top,
-        use_bias=False,
-        name="project",
-        kernel_initializer=initializers.glorot_uniform(),
-    )(z)
+    x = layers.Dense(sh * sw * top, use_bias=False, name="project")(z)
     x = layers.Reshape((sh, sw, top))(x)
     x = ConditionalBatchNormalization(num_classes, name="project_cbn")([x, labels])
     x = layers.ReLU()(x)
     for i in range(k - 1):
         x = layers.Conv2DTranspose(
-            top // 2 ** (i + 1),
-            4,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            name=f"up{i + 1}",
-            kernel_initializer=initializers.glorot_uniform(),
+            top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False, name=f"up{i + 1}"
         )(x)
         x = ConditionalBatchNormalization(num_classes, name=f"up{i + 1}_cbn")([x, labels])
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(
-        channels,
-        4,
-        strides=2,
-        padding="same",
-        name=f"up{k}",
-        kernel_initializer=initializers.glorot_uniform(),
-    )(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name=f"up{k}")(x)
     out = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model([z, labels], out, name=name)
 
@@ -223,7 +185,7 @@ def cbn_dcgan_generator(
 # ---------------------------------------------------------------- "resnet"
 def _residual_init() -> keras.initializers.Initializer:
     # Glorot uniform with gain sqrt(2), as in the authors' code.
-    return initializers.VarianceScaling(2.0, mode="fan_avg", distribution="uniform")
+    return keras.initializers.VarianceScaling(2.0, mode="fan_avg", distribution="uniform")
 
 
 def _norm(x: Tensor, labels: Tensor | None, num_classes: int | None, name: str) -> Tensor:
@@ -248,9 +210,7 @@ def _generator_block(
         filters, 3, padding="same", kernel_initializer=_residual_init(), name=f"{name}_conv2"
     )(h)
     shortcut = layers.UpSampling2D(2, name=f"{name}_sc_up")(x)
-    shortcut = layers.Conv2D(
-        filters, 1, name=f"{name}_sc", kernel_initializer=initializers.glorot_uniform()
-    )(shortcut)
+    shortcut = layers.Conv2D(filters, 1, name=f"{name}_sc")(shortcut)
     return layers.Add(name=f"{name}_out")([h, shortcut])
 
 
@@ -276,21 +236,13 @@ def resnet_generator(
     sh, sw = h // 2**k, w // 2**k
     z = keras.Input((latent_dim,), name="latent")
     labels = _labels_input(num_classes)
-    x = layers.Dense(
-        sh * sw * base_filters, name="project", kernel_initializer=initializers.glorot_uniform()
-    )(z)
+    x = layers.Dense(sh * sw * base_filters, name="project")(z)
     x = layers.Reshape((sh, sw, base_filters))(x)
     for i in range(k):
         x = _generator_block(x, labels, num_classes, base_filters, f"block{i + 1}")
     x = layers.BatchNormalization(name="out_bn")(x)
     x = layers.ReLU()(x)
-    x = layers.Conv2D(
-        channels,
-        3,
-        padding="same",
-        name="out_conv",
-        kernel_initializer=initializers.glorot_uniform(),
-    )(x)
+    x = layers.Conv2D(channels, 3, padding="same", name="out_conv")(x)
     out = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model([z, labels] if labels is not None else z, out, name=name)
 

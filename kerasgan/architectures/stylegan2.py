@@ -38,7 +38,6 @@ import numpy as np
 from keras import layers, ops
 
 from kerasgan._typing import Shape, Tensor
-from kerasgan.architectures import initializers
 from kerasgan.architectures.dcgan import validate_square_power_of_two
 
 __all__ = [
@@ -156,7 +155,7 @@ class EqualizedDense(layers.Layer):
         fan_in = int(input_shape[-1])
         self.kernel = self.add_weight(
             shape=(fan_in, self.units),
-            initializer=initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier),
             name="kernel",
         )
         self.bias = self.add_weight(
@@ -221,7 +220,7 @@ class EqualizedConv2D(layers.Layer):
         fan_in = self.kernel_size**2 * int(input_shape[-1])
         self.kernel = self.add_weight(
             shape=(self.kernel_size, self.kernel_size, int(input_shape[-1]), self.filters),
-            initializer=initializers.RandomNormal(0.0, 1.0),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
             name="kernel",
         )
         self.bias = (
@@ -307,7 +306,7 @@ class ModulatedConv2D(layers.Layer):
         self.affine.build(w_shape)
         self.kernel = self.add_weight(
             shape=(self.kernel_size, self.kernel_size, channels, self.filters),
-            initializer=initializers.RandomNormal(0.0, 1.0),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
             name="kernel",
         )
         self.weight_gain = 1.0 / math.sqrt(self.kernel_size**2 * channels)
@@ -369,7 +368,7 @@ class SynthesisLayer(layers.Layer):
         self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
         self.noise_const = self.add_weight(
             shape=(self.resolution, self.resolution, 1),
-            initializer=initializers.RandomNormal(0.0, 1.0),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
             trainable=False,
             name="noise_const",
         )
@@ -429,7 +428,7 @@ class ConstantInput(layers.Layer):
     def build(self, input_shape: Shape) -> None:
         self.const = self.add_weight(
             shape=(4, 4, self.channels),
-            initializer=initializers.RandomNormal(0.0, 1.0),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
             name="const",
         )
 

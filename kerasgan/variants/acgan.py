@@ -9,7 +9,6 @@ import keras
 
 from kerasgan import architectures, conditioning
 from kerasgan._typing import Shape
-from kerasgan.architectures import initializers
 from kerasgan.architectures.acgan import AuxiliaryClassifierDiscriminator
 from kerasgan.registry import register
 from kerasgan.variants.dcgan import DCGAN
@@ -97,7 +96,7 @@ class ACGAN(DCGAN):
             num_classes,
             base_filters=base_filters,
             batch_norm=True,
-            kernel_initializer=initializers.RandomNormal(0.0, 0.02),
+            kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
         )
 
     def get_config(self) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import keras
 
 from kerasgan import architectures
 from kerasgan._typing import Shape
-from kerasgan.architectures import initializers
 from kerasgan.gan_model import GANModel
 from kerasgan.registry import register
 
@@ -51,7 +50,7 @@ class DCGAN(GANModel):
             latent_dim,
             num_classes,
             base_filters=base_filters,
-            kernel_initializer=initializers.RandomNormal(0.0, 0.02),
+            kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
         )
 
     @classmethod
@@ -63,5 +62,5 @@ class DCGAN(GANModel):
             num_classes,
             base_filters=base_filters,
             batch_norm=True,
-            kernel_initializer=initializers.RandomNormal(0.0, 0.02),
+            kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
         )
